@@ -1,0 +1,219 @@
+"""Repository configuration: `.github/coc.yml` merged over the org's `.github` repo over defaults.
+
+Files are cached in the store for five minutes and dropped at once when a push
+touches them. An invalid file is ignored as a whole (the next level applies),
+logged, and filed once per version as a `coc:config` issue in the tracking
+repository.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import logging
+from typing import Any
+
+import gidgethub
+import yaml
+
+from .durations import parse_duration
+
+log = logging.getLogger("conduct_bot.config")
+
+CONFIG_PATH = ".github/coc.yml"
+CACHE_NS = "config-file"
+CACHE_TTL = 300.0
+PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
+
+DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    "tracking_repo": None,
+    "maintainer_permission": "write",
+    "report_permission": "triage",
+    "contact": "conduct-wg@python.org",
+    "delete_report_command": True,
+    "reminders": {"auto": True, "cooldown": "7d"},
+    "heat": {"threshold": None, "shadow": False, "auto_lock": False, "lock_threshold": None},
+    "lock": {"notice": True},
+    "sla": {"acknowledge": "5d"},
+    "templates": {"reminder": None, "lock": None},
+}
+
+
+def _duration(value) -> str | None:
+    if not isinstance(value, str):
+        return "must be a duration such as 24h or 7d"
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _score(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        return "must be a number from 0 to 1"
+    return None
+
+
+def _bool(value) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _one_of(*choices):
+    def check(value):
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+    return check
+
+
+def _text(value) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "must be text"
+
+
+def _repo(value) -> str | None:
+    if isinstance(value, str) and value.count("/") == 1 and all(value.split("/")):
+        return None
+    return "must be owner/name"
+
+
+def _path(value) -> str | None:
+    if isinstance(value, str) and value and not value.startswith("/") and ".." not in value.split("/"):
+        return None
+    return "must be a path inside the repository"
+
+
+SCHEMA: dict[str, Any] = {
+    "enabled": _bool,
+    "tracking_repo": _repo,
+    "maintainer_permission": _one_of("triage", "write", "maintain", "admin"),
+    "report_permission": _one_of(*PERMISSIONS),
+    "contact": _text,
+    "delete_report_command": _bool,
+    "reminders": {"auto": _bool, "cooldown": _duration},
+    "heat": {"threshold": _score, "shadow": _bool, "auto_lock": _bool, "lock_threshold": _score},
+    "lock": {"notice": _bool},
+    "sla": {"acknowledge": _duration},
+    "templates": {"reminder": _path, "lock": _path},
+}
+
+
+class ConfigError(ValueError):
+    """An invalid configuration file; the message is readable by the repository's maintainers."""
+
+
+def validate(data: Any, schema: dict = SCHEMA, prefix: str = "") -> list[str]:
+    """Problems in a parsed file, each naming the key: unknown keys, wrong types, bad values."""
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        return [f"{prefix.rstrip('.') or 'the file'} must be a mapping of keys to values"]
+    problems = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        rule = schema.get(key) if isinstance(key, str) else None
+        if rule is None:
+            problems.append(f"{name}: unknown key (known: {', '.join(sorted(schema))})")
+        elif isinstance(rule, dict):
+            problems.extend(validate(value, rule, f"{name}.") if isinstance(value, dict)
+                            else [f"{name}: must be a mapping"])
+        elif value is None and key in ("tracking_repo",):
+            continue
+        else:
+            err = rule(value)
+            if err:
+                problems.append(f"{name}: {err}")
+    return problems
+
+
+def parse(text: str) -> dict:
+    """Parse and validate a file's text; raise ConfigError with every problem."""
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    problems = validate(data)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return data or {}
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Deep merge: mappings key by key, everything else replaced."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class Config(dict):
+    """The merged configuration of one repository, with typed accessors."""
+
+    def seconds(self, dotted: str) -> int:
+        node: Any = self
+        for part in dotted.split("."):
+            node = node[part]
+        return parse_duration(node)
+
+    def get_path(self, dotted: str) -> Any:
+        node: Any = self
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+
+async def fetch_file(gh, owner: str, repo: str, path: str) -> dict | None:
+    """The file on the default branch as {"text", "sha"}, or None when it does not exist."""
+    try:
+        data = await gh.getitem("/repos/{owner}/{repo}/contents/{+path}",
+                                {"owner": owner, "repo": repo, "path": path})
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) == 404:
+            return None
+        raise
+    if not isinstance(data, dict) or data.get("type", "file") != "file":
+        return None
+    text = base64.b64decode(data.get("content") or "").decode("utf-8", "replace")
+    return {"text": text, "sha": data.get("sha")}
+
+
+class ConfigLoader:
+    """Reads and caches configuration files; all cache state lives in the store."""
+
+    def __init__(self, store, on_invalid=None):
+        self.store = store
+        self.on_invalid = on_invalid  # async callback(owner, repo, path, sha, error, installation_id)
+
+    async def file(self, gh, owner: str, repo: str, path: str = CONFIG_PATH) -> dict | None:
+        key = f"{owner}/{repo}:{path}".lower()
+        cached = await self.store.get(CACHE_NS, key)
+        if cached is not None:
+            return cached.get("file")
+        found = await fetch_file(gh, owner, repo, path)
+        await self.store.put(CACHE_NS, key, {"file": found}, ttl=CACHE_TTL)
+        return found
+
+    async def _level(self, gh, owner, repo, installation_id) -> dict:
+        found = await self.file(gh, owner, repo)
+        if not found:
+            return {}
+        try:
+            return parse(found["text"])
+        except ConfigError as exc:
+            log.warning("ignoring invalid %s in %s/%s: %s", CONFIG_PATH, owner, repo, exc,
+                        extra={"repository": f"{owner}/{repo}"})
+            if self.on_invalid is not None:
+                await self.on_invalid(owner, repo, CONFIG_PATH, found.get("sha"), str(exc), installation_id)
+            return {}
+
+    async def load(self, gh, owner: str, repo: str, installation_id: int | None = None) -> Config:
+        org_level = {} if repo == ".github" else await self._level(gh, owner, ".github", installation_id)
+        repo_level = await self._level(gh, owner, repo, installation_id)
+        return Config(merge(merge(DEFAULTS, org_level), repo_level))
+
+    async def forget(self, owner: str, repo: str, paths=(CONFIG_PATH,)) -> None:
+        for path in paths:
+            await self.store.delete(CACHE_NS, f"{owner}/{repo}:{path}".lower())

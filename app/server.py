@@ -1,0 +1,114 @@
+"""The webhook server: signed deliveries are stored durably, acknowledged, then processed by the worker."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+
+import orjson
+from aiohttp import web
+
+from .runtime import Runtime
+
+log = logging.getLogger("conduct_bot.server")
+
+MAX_BODY = 25 * 1024 * 1024
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.strip())
+
+
+def _json(code: int, **body) -> web.Response:
+    return web.json_response(body, status=code)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    rt: Runtime = request.app[RUNTIME]
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        return _json(413, error="payload too large")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _json(413, error="payload too large")
+    # The signature is checked before anything else is read from the body.
+    if not signature_ok(rt.settings.webhook_secret, body, request.headers.get("X-Hub-Signature-256")):
+        log.warning("rejected a delivery with a missing or wrong signature",
+                    extra={"delivery": request.headers.get("X-GitHub-Delivery", "")[:64] or None, "status": 401})
+        return _json(401, error="bad signature")
+    event = request.headers.get("X-GitHub-Event", "").strip()
+    delivery_id = request.headers.get("X-GitHub-Delivery", "").strip()
+    if not event or not delivery_id or len(delivery_id) > 200:
+        return _json(400, error="X-GitHub-Event and X-GitHub-Delivery are required")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _json(400, error="the body is not JSON")
+    if not isinstance(data, dict):
+        return _json(400, error="the body is not a JSON object")
+    action = data.get("action") if isinstance(data.get("action"), str) else None
+    installation = data.get("installation") or {}
+    installation_id = installation.get("id") if isinstance(installation, dict) else None
+    extra = {"delivery": delivery_id, "event": event, "action": action,
+             "installation": installation_id if isinstance(installation_id, int) else None,
+             "repository": (data.get("repository") or {}).get("full_name") if isinstance(data.get("repository"), dict) else None}
+    if event == "ping":
+        log.info("ping received", extra=extra)
+        return _json(200, ok=True)
+    try:
+        fresh = await rt.store.add_delivery(delivery_id, event, action,
+                                            installation_id if isinstance(installation_id, int) else None, body)
+    except Exception:
+        log.exception("could not store a delivery; GitHub will be told to retry", extra=extra)
+        return _json(503, error="storage unavailable")
+    if not fresh:
+        log.info("duplicate delivery acknowledged", extra=extra)
+        return _json(200, status="duplicate")
+    rt.remember_payload(delivery_id, data)
+    rt.worker.wake()
+    log.debug("delivery stored", extra=extra)
+    return _json(202, status="accepted")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    rt: Runtime = request.app[RUNTIME]
+    try:
+        ok = await asyncio.wait_for(rt.store.ping(), 5)
+    except Exception:
+        ok = False
+    if not ok:
+        return _json(503, status="unavailable", store="unreachable")
+    return _json(200, status="ok", store="ok", dry_run=rt.settings.dry_run, uptime=round(time.time() - rt.started, 1))
+
+
+def make_app(rt: Runtime) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app[RUNTIME] = rt
+    app.router.add_post("/webhook", webhook)
+    app.router.add_get("/healthz", healthz)
+
+    async def on_startup(_app):
+        await rt.start()
+
+    async def on_cleanup(_app):
+        await rt.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+def serve(settings) -> None:
+    """Run the server until interrupted (python -m app)."""
+    rt = Runtime(settings)
+    log.info("conduct-bot listening on %s:%d%s", settings.host, settings.port, " (dry run)" if settings.dry_run else "")
+    web.run_app(make_app(rt), host=settings.host, port=settings.port, print=None, access_log=None,
+                handle_signals=True)

@@ -1,0 +1,197 @@
+"""Acknowledgement speed: conduct-bot vs a bare aiohttp server that answers 202 without checking or storing.
+
+Sends signed deliveries built from GitHub's real `issue_comment` example payloads,
+first as fast as a fixed number of concurrent clients allows (throughput), then
+at a steady 200 deliveries per second (latency). Both servers run as separate
+processes on 127.0.0.1 and are measured in the same run. Every delivery the bot
+acknowledges with 202 has been committed to its SQLite store (WAL, synchronous=FULL).
+
+    python bench/ack.py [--requests 3000] [--concurrency 32] [--rate 200] [--seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "github" / "webhooks" / "issue_comment"
+SECRET = b"bench-secret"
+
+BARE = """
+from aiohttp import web
+async def hook(request):
+    await request.read()
+    return web.json_response({"status": "accepted"}, status=202)
+app = web.Application(client_max_size=25 * 1024 * 1024)
+app.router.add_post("/webhook", hook)
+web.run_app(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), print=None, access_log=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def payloads() -> list[dict]:
+    files = sorted(SHARED.glob("created*.json")) or sorted(SHARED.glob("*.json"))
+    if not files:
+        sys.exit(f"no example payloads found in {SHARED}")
+    out = []
+    for f in files:
+        data = json.loads(f.read_text())
+        data["comment"]["body"] = "Thanks, this looks good to me. I left two small notes on the diff."
+        out.append(data)
+    return out
+
+
+def make_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                           serialization.NoEncryption()).decode()
+
+
+async def wait_up(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as s:
+        while time.monotonic() < deadline:
+            try:
+                async with s.post(url, data=b"{}") as r:
+                    await r.read()
+                    return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def request_for(template: dict) -> tuple[bytes, dict]:
+    data = dict(template)
+    body = json.dumps(data).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "issue_comment",
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest(),
+    }
+    return body, headers
+
+
+async def throughput(url: str, templates: list[dict], n: int, concurrency: int) -> tuple[float, list[float], int]:
+    reqs = [request_for(templates[i % len(templates)]) for i in range(n)]
+    latencies: list[float] = []
+    bad = 0
+    idx = 0
+    conn = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=conn) as s:
+        async def worker():
+            nonlocal idx, bad
+            while idx < n:
+                body, headers = reqs[idx]
+                idx += 1
+                t0 = time.perf_counter()
+                async with s.post(url, data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status != 202:
+                        bad += 1
+                latencies.append(time.perf_counter() - t0)
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return n / elapsed, latencies, bad
+
+
+async def steady(url: str, templates: list[dict], rate: float, seconds: float) -> tuple[list[float], int]:
+    n = int(rate * seconds)
+    reqs = [request_for(templates[i % len(templates)]) for i in range(n)]
+    latencies: list[float] = []
+    bad = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as s:
+        async def one(body, headers):
+            nonlocal bad
+            t0 = time.perf_counter()
+            async with s.post(url, data=body, headers=headers) as r:
+                await r.read()
+                if r.status != 202:
+                    bad += 1
+            latencies.append(time.perf_counter() - t0)
+        start = time.perf_counter()
+        tasks = []
+        for i, (body, headers) in enumerate(reqs):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(body, headers)))
+        await asyncio.gather(*tasks)
+    return latencies, bad
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+
+
+async def measure(name: str, url: str, templates, args) -> dict:
+    await wait_up(url)
+    await throughput(url, templates, 200, args.concurrency)  # warm-up
+    rps, lat, bad1 = await throughput(url, templates, args.requests, args.concurrency)
+    steady_lat, bad2 = await steady(url, templates, args.rate, args.seconds)
+    return {"name": name, "rps": rps, "p50_burst": pct(lat, 50), "p99_burst": pct(lat, 99),
+            "p50": pct(steady_lat, 50), "p99": pct(steady_lat, 99), "non_202": bad1 + bad2}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--rate", type=float, default=200.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    args = ap.parse_args()
+    templates = payloads()
+    tmp = tempfile.mkdtemp(prefix="coc-bench-")
+    bare_port, bot_port = free_port(), free_port()
+    env = {**os.environ, "GITHUB_APP_ID": "1", "GITHUB_PRIVATE_KEY": make_key(),
+           "GITHUB_WEBHOOK_SECRET": SECRET.decode(), "GITHUB_API_URL": "http://127.0.0.1:9",
+           "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "HOST": "127.0.0.1", "PORT": str(bot_port)}
+    bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)], stderr=subprocess.DEVNULL)
+    bot = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stderr=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL)
+    try:
+        results = [asyncio.run(measure("bare aiohttp (no check, no store)", f"http://127.0.0.1:{bare_port}/webhook",
+                                       templates, args)),
+                   asyncio.run(measure("conduct-bot (verified, committed)", f"http://127.0.0.1:{bot_port}/webhook",
+                                       templates, args))]
+    finally:
+        for p in (bare, bot):
+            p.terminate()
+            p.wait(10)
+    size = statistics.mean(len(json.dumps(t)) for t in templates)
+    print(f"payloads: {len(templates)} real issue_comment examples, mean {size / 1024:.1f} KiB; "
+          f"burst: {args.requests} deliveries, {args.concurrency} concurrent; steady: {args.rate:.0f}/s for {args.seconds:.0f}s")
+    print(f"{'server':38} {'deliveries/s':>12} {'burst p50':>10} {'burst p99':>10} {'200/s p50':>10} {'200/s p99':>10} {'non-202':>8}")
+    for r in results:
+        print(f"{r['name']:38} {r['rps']:12.0f} {r['p50_burst']:9.1f}ms {r['p99_burst']:9.1f}ms "
+              f"{r['p50']:9.1f}ms {r['p99']:9.1f}ms {r['non_202']:8d}")
+    ratio = results[1]["rps"] / results[0]["rps"]
+    print(f"throughput ratio conduct-bot / bare: {ratio:.2f} (target >= 0.50); "
+          f"p99 at {args.rate:.0f}/s: {results[1]['p99']:.1f} ms (target < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()

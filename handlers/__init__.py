@@ -1,0 +1,22 @@
+"""The features of conduct-bot: each module owns a router; this is the one list that combines them."""
+from __future__ import annotations
+
+from app.dispatch import process_delivery
+from app.incidents import run_incident_job, run_nudge_job
+
+from . import commands, config_refresh
+from .config_errors import run_config_error_job
+from .lock import run_unlock_job
+
+ROUTERS = [
+    commands.router,        # slash commands in threads
+    config_refresh.router,  # pushes that change .github/coc.yml or templates
+]
+
+JOBS = {
+    "delivery": process_delivery,
+    "incident": run_incident_job,
+    "nudge": run_nudge_job,
+    "unlock": run_unlock_job,
+    "config_error": run_config_error_job,
+}

@@ -1,0 +1,74 @@
+"""Shared shape of a command run: who ran it, on which thread, how to answer, what to record."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.effects import once, post_comment_once
+from app.text import bundled_template, render
+from app.threads import Comment, Thread
+
+
+class CommandFailed(Exception):
+    """GitHub refused or the command could not act; the message is shown to the person (never logged as a bug)."""
+
+
+@dataclass
+class Outcome:
+    result: str                      # one factual line for the record ("locked as too heated for 24 hours")
+    record: bool = True              # recorded in the tracking repository
+    evidence: list[dict] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CommandCtx:
+    """Where a command acts (the thread) and where it answers (the thread, or the incident for the WG)."""
+    rt: Any
+    gh: Any                          # client of the thread's installation
+    thread: Thread
+    comment: Comment | None          # the command comment
+    config: Any                      # merged configuration of the thread's repository
+    actor: str
+    key: str                         # unique per command occurrence: "<delivery>:<line>"
+    line_text: str = ""
+    answer_gh: Any = None            # where answers go (default: the thread)
+    answer_url: str | None = None
+    from_incident: bool = False
+    event: Any = None                # the delivery's event (payload data)
+
+    @property
+    def store(self):
+        return self.rt.store
+
+    async def post_in_thread(self, kind: str, body: str, suffix: str = "") -> dict:
+        return await post_comment_once(self.store, self.gh, self.thread.comments_url, f"{self.key}:{kind}{suffix}",
+                                       kind, body)
+
+    async def answer(self, kind: str, body: str) -> dict:
+        """Reply where the command was typed (thread comment, or the incident issue)."""
+        gh = self.answer_gh or self.gh
+        url = self.answer_url or self.thread.comments_url
+        return await post_comment_once(self.store, gh, url, f"{self.key}:answer:{kind}", kind, body)
+
+    async def react(self, content: str) -> None:
+        if self.comment is None:
+            return
+        gh = self.answer_gh or self.gh
+
+        async def do():
+            await gh.post(self.comment.reactions_url, data={"content": content})
+            return True
+        await once(self.store, f"{self.key}:react:{content}", do)
+
+    async def template(self, name: str) -> str:
+        """A bundled template, or the repository's own where configuration names one."""
+        path = ((self.config or {}).get("templates") or {}).get(name)
+        if path:
+            found = await self.rt.config.file(self.gh, self.thread.owner, self.thread.repo, path)
+            if found and found.get("text", "").strip():
+                return found["text"]
+        return bundled_template(name)
+
+    async def render(self, name: str, **values) -> str:
+        return render(await self.template(name), marker="", **values).strip()

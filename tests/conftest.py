@@ -1,0 +1,58 @@
+"""One fake GitHub for the whole suite; a fresh bot (and database) per test that asks for one."""
+from __future__ import annotations
+
+import pytest
+
+from app.fakegithub import FakeGitHub
+from tests.harness import BotThread, bot_env
+
+ORG = "psf"
+REPO = "psf/black"
+TRACKING = "psf-coc/incidents"
+
+
+@pytest.fixture(scope="session")
+def fake_session():
+    fake = FakeGitHub().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake(fake_session):
+    """A reset fake with a typical PSF world: an org repo with people of every role, and a private tracking repo
+    owned by a separate organisation (its own installation)."""
+    f = fake_session
+    f.reset()
+    inst = f.add_installation(ORG)
+    f.add_repo(REPO, installation_id=inst)
+    f.add_repo("psf/private-repo", installation_id=inst, private=True)
+    for login, role in (("ada", "admin"), ("mia", "maintain"), ("wes", "write"), ("tia", "triage"), ("rey", "read")):
+        f.set_permission(REPO, login, role)
+        f.set_permission("psf/private-repo", login, role)
+    wg_inst = f.add_installation("psf-coc")
+    f.add_repo(TRACKING, installation_id=wg_inst, private=True)
+    f.set_permission(TRACKING, "wendy", "write")
+    f.set_permission(TRACKING, "olga", "read")
+    f.installation_ids = {"psf": inst, "psf-coc": wg_inst}
+    yield f
+    assert f.violations == [], "requests GitHub's API description does not allow:\n" + "\n".join(f.violations)
+
+
+@pytest.fixture
+def make_bot(fake, tmp_path):
+    bots = []
+
+    def make(**env):
+        bot = BotThread(bot_env(fake, tmp_path / "bot.sqlite3", **env)).start()
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        bot.stop()
+
+
+@pytest.fixture
+def bot(make_bot):
+    return make_bot()

@@ -1,0 +1,123 @@
+"""The queue: retries with back-off, rate limits, permanent failures, crash recovery, token reuse."""
+from __future__ import annotations
+
+import time
+import uuid
+
+from tests.conftest import REPO
+from tests.harness import BotProcess, bot_env, wait_until
+
+
+def bot_comments(fake, number):
+    return [c for c in fake.comments(REPO, number) if c["user"]["login"] == fake.bot_login]
+
+
+def remind_event(fake, user="wes"):
+    issue = fake.create_issue(REPO, user="rey", title="Discussion")
+    c = fake.add_comment(REPO, issue["number"], user=user, body="/coc-remind")
+    return issue["number"], fake.event_issue_comment("created", REPO, issue["number"], c)
+
+
+def test_502_is_retried_and_the_reminder_appears_once(fake, bot):
+    fake.fail_next("POST", r"/repos/psf/black/issues/\d+/comments$", status=502, times=2)
+    number, ev = remind_event(fake)
+    assert bot.deliver(ev)[0] == 202
+    fake.wait_for(lambda f: len(bot_comments(f, number)) == 1, timeout=20)
+    bot.wait_idle(20)
+    assert len(bot_comments(fake, number)) == 1
+    job = bot.jobs(kind="delivery")[0]
+    assert job["state"] == "done" and job["attempts"] == 3
+
+
+def test_secondary_rate_limit_honours_retry_after(fake, bot):
+    fake.fail_next("POST", r"/repos/psf/black/issues/\d+/comments$", status=403, headers={"Retry-After": "2"},
+                   body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})
+    number, ev = remind_event(fake)
+    started = time.monotonic()
+    assert bot.deliver(ev)[0] == 202
+    fake.wait_for(lambda f: len(bot_comments(f, number)) == 1, timeout=20)
+    assert time.monotonic() - started >= 1.9
+    bot.wait_idle()
+    assert len(bot_comments(fake, number)) == 1
+
+
+def test_permanent_failure_is_kept_as_failed_not_retried(fake, bot):
+    fake.fail_next("POST", r"/repos/psf/black/issues/\d+/comments$", status=404, times=50,
+                   body={"message": "Not Found"})
+    number, ev = remind_event(fake)
+    delivery = str(uuid.uuid4())
+    assert bot.deliver(ev, delivery=delivery)[0] == 202
+    wait_until(lambda: bot.jobs(state="failed"), 15, "the job to be kept as failed")
+    failed = bot.jobs(state="failed")
+    assert len(failed) == 1 and failed[0]["payload"]["delivery_id"] == delivery
+    assert failed[0]["attempts"] == 1
+    assert "remind" in failed[0]["last_error"] or "handler" in failed[0]["last_error"]
+
+
+def test_many_deliveries_one_token_per_installation(fake, bot):
+    numbers = []
+    for _ in range(15):
+        number, ev = remind_event(fake)
+        numbers.append(number)
+        assert bot.deliver(ev)[0] == 202
+    bot.wait_idle(30)
+    assert all(len(bot_comments(fake, n)) == 1 for n in numbers)
+    # One for the repository's installation, one for the tracking repository's installation.
+    assert fake.token_requests == 2
+
+
+def test_expired_token_is_refreshed_on_401(fake, bot):
+    number, ev = remind_event(fake)
+    bot.deliver(ev)
+    bot.wait_idle()
+    fake.expire_tokens()
+    number, ev = remind_event(fake)
+    bot.deliver(ev)
+    fake.wait_for(lambda f: len(bot_comments(f, number)) == 1)
+    bot.wait_idle()
+    assert fake.token_requests == 3
+
+
+def _process(fake, tmp_path):
+    return BotProcess(bot_env(fake, tmp_path / "bot.sqlite3"), tmp_path)
+
+
+def test_sigkill_right_after_202_then_restart_reminder_exactly_once(fake, tmp_path):
+    proc = _process(fake, tmp_path).start()
+    try:
+        number, ev = remind_event(fake)
+        delivery = str(uuid.uuid4())
+        assert proc.deliver(ev, delivery=delivery)[0] == 202
+        proc.kill()
+        # GitHub redelivers the same delivery while we are down / after restart.
+        proc2 = BotProcess(proc.env, tmp_path).start()
+        try:
+            assert 200 <= proc2.deliver(ev, delivery=delivery)[0] < 300
+            fake.wait_for(lambda f: len(bot_comments(f, number)) == 1, timeout=20)
+            wait_until(lambda: set(fake.reactions_on_comment(ev[1]["comment"]["id"])) >= {"+1"}, 20, "+1 reaction")
+            assert len(bot_comments(fake, number)) == 1
+        finally:
+            proc2.stop()
+    finally:
+        proc.stop()
+
+
+def test_sigkill_after_the_comment_was_posted_does_not_post_twice(fake, tmp_path):
+    # The tracking repository is slow to answer, so the job is still running when the server dies,
+    # after the reminder is already on GitHub.
+    fake.fail_next("GET", r"/repos/psf/black/issues/\d+/comments", status=200, times=0)  # no-op, keeps API usage honest
+    proc = _process(fake, tmp_path).start()
+    try:
+        number, ev = remind_event(fake)
+        fake.delay_next("POST", r"/repos/psf/black/issues/comments/\d+/reactions$", seconds=5, times=5)
+        assert proc.deliver(ev)[0] == 202
+        fake.wait_for(lambda f: len(bot_comments(f, number)) == 1, timeout=20)
+        proc.kill()
+        proc2 = BotProcess(proc.env, tmp_path).start()
+        try:
+            wait_until(lambda: "+1" in fake.reactions_on_comment(ev[1]["comment"]["id"]), 30, "+1 after restart")
+            assert len(bot_comments(fake, number)) == 1
+        finally:
+            proc2.stop()
+    finally:
+        proc.stop()
