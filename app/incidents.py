@@ -269,7 +269,8 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
     ikey = f"{tracking}#{number}".lower()
     await rt.store.put(NS_INCIDENT, ikey, {
         "code": made["code"], "number": number, "html_url": made.get("html_url"), "created_at": _iso(),
-        "kinds": [kind], "accounts": accounts, "thread": thread.key, "venue": thread.full_name,
+        "kinds": [kind], "accounts": accounts, "thread": thread.key, "thread_data": thread.as_dict(),
+        "venue": thread.full_name,
         "state": "open", "outcome": None})
     await rt.store.put(NS_THREAD, f"{tracking}:{thread.key}".lower(), {"number": number})
     if kind in ("report", "heated"):
