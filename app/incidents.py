@@ -219,8 +219,12 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
         await post_comment_once(rt.store, gh, comments_url, effect_key, "incident-event", body)
         kinds = set(rec.get("kinds", []))
         if kind not in kinds:
-            await gh.post("/repos/{owner}/{repo}/issues/{number}/labels",
-                          {"owner": owner, "repo": repo, "number": current["number"]}, data={"labels": [label]})
+            where = {"owner": owner, "repo": repo, "number": current["number"]}
+            await gh.post("/repos/{owner}/{repo}/issues/{number}/labels", where, data={"labels": [label]})
+            if rec.get("code") and KINDS.index(kind) < min(KINDS.index(k) for k in kinds or {"action"}):
+                # The title names the incident's kind: the most serious of its labels.
+                await gh.patch("/repos/{owner}/{repo}/issues/{number}", where,
+                               data={"title": f"Incident {rec['code']} ({kind})"})
             kinds.add(kind)
             if kind in ("report", "heated") and not (set(rec.get("kinds", [])) & {"report", "heated"}):
                 await schedule_nudge(rt, tracking, current["number"], p.get("sla_seconds"))

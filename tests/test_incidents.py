@@ -80,6 +80,7 @@ def test_action_record_becomes_a_report_incident(fake, bot):
     report(fake, bot, thread=t)
     found = incidents(fake)
     assert len(found) == 1 and "coc:report" in labels(found[0])
+    assert found[0]["title"].endswith("(report)")
     assert len(bot.jobs(state="queued", kind="nudge")) == 1  # the SLA starts when it became a report
 
 
