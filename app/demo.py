@@ -1,7 +1,7 @@
 """`python -m app demo`: the real server against a built-in simulated GitHub, playing a short moderation story."""
 from __future__ import annotations
 
-import argparse
+from .cli import OneLineParser
 import asyncio
 import hashlib
 import hmac
@@ -170,7 +170,7 @@ async def _story(story, fake, rt, http, url, secret) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m app demo",
+    ap = OneLineParser(prog="python -m app demo",
                                  description="Play a short moderation story: the real server against a built-in "
                                              "simulated GitHub. Needs no credentials and no network.")
     ap.parse_args(argv)

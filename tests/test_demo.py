@@ -28,4 +28,12 @@ def test_demo_runs_end_to_end():
 def test_demo_help():
     proc = subprocess.run([sys.executable, "-m", "app", "demo", "--help"], cwd=ROOT, capture_output=True, text=True,
                           timeout=30)
-    assert proc.returncode == 0 and "simulated GitHub" in proc.stdout
+    assert proc.returncode == 0 and "simulated" in proc.stdout
+
+
+def test_bad_arguments_give_one_line_and_exit_2():
+    for args in (["demo", "--bogus"], ["no-such-command"]):
+        proc = subprocess.run([sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=30)
+        assert proc.returncode == 2
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
