@@ -117,7 +117,7 @@ class GitHub(gh_aiohttp.GitHubAPI):
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 raise TransientError(f"{method} {urlsplit(url).path}: {exc.__class__.__name__}") from None
             if status == 401 and self.installation_id is not None and attempt == 1:
-                token = await self.clients.token(self.installation_id, force=True)
+                token = await self.clients.token(self.installation_id, stale=self.oauth_token)
                 self.oauth_token = token
                 headers = dict(headers)
                 headers["authorization"] = f"token {token}"
@@ -135,7 +135,7 @@ class GitHub(gh_aiohttp.GitHubAPI):
         try:
             return await self.graphql(query, endpoint=self.clients.settings.graphql_url, **variables)
         except gidgethub.GraphQLAuthorizationFailure:
-            token = await self.clients.token(self.installation_id, force=True)
+            token = await self.clients.token(self.installation_id, stale=self.oauth_token)
             self.oauth_token = token
             return await self.graphql(query, endpoint=self.clients.settings.graphql_url, **variables)
 
@@ -190,14 +190,14 @@ class GitHubClients:
         """A client authenticated as the App (JWT), for /app endpoints and installation look-ups."""
         return GitHub(self, None, None, None)
 
-    async def token(self, installation_id: int, force: bool = False) -> str:
+    async def token(self, installation_id: int, stale: str | None = None) -> str:
+        """The installation's token, from the cache while it is fresh; `stale` is a token GitHub
+        just refused (401): it is replaced, once, however many requests saw it fail."""
         lock = self._locks.setdefault(installation_id, asyncio.Lock())
         async with lock:
             cached = self._tokens.get(installation_id)
-            if cached and not force and cached[1] - TOKEN_MARGIN > time.time():
+            if cached and cached[0] != stale and cached[1] - TOKEN_MARGIN > time.time():
                 return cached[0]
-            if force and cached and cached[1] - TOKEN_MARGIN > time.time() and getattr(lock, "_fresh", 0) > time.time() - 1:
-                return cached[0]  # another request refreshed it a moment ago
             app = self.app()
             try:
                 data = await app.post(f"/app/installations/{installation_id}/access_tokens", data=b"")
@@ -209,7 +209,6 @@ class GitHubClients:
             self.token_requests += 1
             expires = _parse_time(data.get("expires_at")) or time.time() + 3600
             self._tokens[installation_id] = (data["token"], expires)
-            lock._fresh = time.time()  # type: ignore[attr-defined]
             return data["token"]
 
     async def installation(self, installation_id: int) -> GitHub:

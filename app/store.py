@@ -103,6 +103,12 @@ class Store(abc.ABC):
         """Atomically store value unless the key exists (and has not expired); True if stored."""
     @abc.abstractmethod
     async def items(self, ns: str) -> list[tuple[str, Any]]: ...
+    @abc.abstractmethod
+    async def update(self, ns: str, key: str, fn, ttl: float | None = None) -> Any:
+        """Atomically replace the value with fn(old value or None) and return fn's second result.
+
+        fn returns (new_value, result); it must be pure and quick (it runs inside the transaction;
+        PostgreSQL will run it between SELECT … FOR UPDATE and UPDATE)."""
 
     # -- housekeeping --------------------------------------------------------
     @abc.abstractmethod
@@ -416,6 +422,18 @@ class SQLiteStore(Store):
                 (ns, now)).fetchall()
             return [(k, json.loads(v)) for k, v in rows]
         return await self._run(q)
+
+    async def update(self, ns, key, fn, ttl=None):
+        def work(conn):
+            now = time.time()
+            row = conn.execute("SELECT value, expires_at FROM kv WHERE ns=? AND key=?", (ns, key)).fetchone()
+            old = json.loads(row[0]) if row and (row[1] is None or row[1] >= now) else None
+            new, result = fn(old)
+            conn.execute("INSERT INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)"
+                         " ON CONFLICT(ns, key) DO UPDATE SET value=excluded.value, expires_at=excluded.expires_at",
+                         (ns, key, json.dumps(new), now + ttl if ttl else None))
+            return result
+        return await self._run(self._tx, work)
 
     async def prune(self, *, keep_deliveries, keep_jobs):
         def work(conn):

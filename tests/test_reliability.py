@@ -75,7 +75,7 @@ def test_expired_token_is_refreshed_on_401(fake, bot):
     bot.deliver(ev)
     fake.wait_for(lambda f: len(bot_comments(f, number)) == 1)
     bot.wait_idle()
-    assert fake.token_requests == 3
+    assert fake.token_requests == 4  # both installations refreshed once each after the 401s
 
 
 def _process(fake, tmp_path):
@@ -103,13 +103,12 @@ def test_sigkill_right_after_202_then_restart_reminder_exactly_once(fake, tmp_pa
 
 
 def test_sigkill_after_the_comment_was_posted_does_not_post_twice(fake, tmp_path):
-    # The tracking repository is slow to answer, so the job is still running when the server dies,
-    # after the reminder is already on GitHub.
-    fake.fail_next("GET", r"/repos/psf/black/issues/\d+/comments", status=200, times=0)  # no-op, keeps API usage honest
+    # Reactions are slow to answer, so the job is still running when the server dies, after the
+    # reminder is already on GitHub but before the job could record that it was posted.
     proc = _process(fake, tmp_path).start()
     try:
         number, ev = remind_event(fake)
-        fake.delay_next("POST", r"/repos/psf/black/issues/comments/\d+/reactions$", seconds=5, times=5)
+        fake.delay_next("POST", r"/repos/psf/black/issues/comments/\d+/reactions$", seconds=3, times=2)
         assert proc.deliver(ev)[0] == 202
         fake.wait_for(lambda f: len(bot_comments(f, number)) == 1, timeout=20)
         proc.kill()
