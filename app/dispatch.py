@@ -14,6 +14,9 @@ from .github import GitHub, PermanentError, TransientError, classify
 log = logging.getLogger("conduct_bot.dispatch")
 
 
+HANDLER_LOG = logging.getLogger("conduct_bot.handler")
+
+
 class UserError(Exception):
     """Something the person who typed a command can fix; answered in the thread, never logged as a bug."""
 
@@ -37,8 +40,11 @@ class Ctx:
         self.repository = repo.get("full_name")
         self.extra = {"delivery": event.delivery_id, "event": event.event, "action": event.data.get("action"),
                       "installation": self.installation_id, "repository": self.repository, "handler": handler}
-        self.log = logging.LoggerAdapter(logging.getLogger(f"conduct_bot.handler"), self.extra)
         self._gh: GitHub | None = None
+
+    @property
+    def log(self) -> logging.LoggerAdapter:
+        return logging.LoggerAdapter(HANDLER_LOG, self.extra)
 
     async def gh(self) -> GitHub:
         if self._gh is None:

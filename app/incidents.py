@@ -37,7 +37,7 @@ LABELS = {
     "status:resolved": ("c2e0c6", "Resolved"),
     **{f"outcome:{o}": ("ededed", f"Outcome: {o}") for o in OUTCOMES},
 }
-PRIVATE_TTL = 60.0                 # how long a confirmation that the repo is private is trusted
+PRIVATE_TTL = 300.0                # how long a confirmation that the repo is private is trusted
 KEEP_TRYING = 7 * 86400.0          # a report waiting for a private tracking repo is kept this long
 NS_THREAD = "incident-thread"      # thread key -> {"repo", "number"} of its open incident
 NS_INCIDENT = "incident"           # "owner/repo#N" -> incident record

@@ -22,6 +22,10 @@ from .store import Job
 log = logging.getLogger("conduct_bot.jobs")
 
 LEASE = 60.0
+# Acknowledgements come first: while deliveries are arriving (one within ACK_QUIET seconds), the worker
+# waits before claiming more work, but never longer than MAX_DEFER, so processing always progresses.
+ACK_QUIET = 0.02
+MAX_DEFER = 0.5
 
 
 class RetryLater(Exception):
@@ -48,6 +52,8 @@ class Worker:
         self._lease_task: asyncio.Task | None = None
         self._stopping = False
         self.idle = asyncio.Event()
+        self._finished: list[int] = []
+        self._flushing: asyncio.Task | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -66,6 +72,7 @@ class Worker:
             await asyncio.wait(list(self._running.values()), timeout=grace)
         for task in list(self._running.values()):
             task.cancel()
+        await self._flush_finished()
 
     async def _leases(self) -> None:
         while True:
@@ -76,7 +83,15 @@ class Worker:
                 log.exception("could not extend job leases")
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_claim = loop.time()
         while not self._stopping:
+            now = loop.time()
+            quiet_for = now - getattr(self.rt, "last_ack", 0.0)
+            if quiet_for < ACK_QUIET and now - last_claim < MAX_DEFER:
+                await asyncio.sleep(ACK_QUIET - quiet_for)
+                continue
+            last_claim = now
             free = self.concurrency - len(self._running)
             self._wake.clear()
             try:
@@ -144,4 +159,16 @@ class Worker:
             await store.fail(job.id, f"{exc.__class__.__name__}: {traceback.format_exception_only(exc)[-1].strip()}"[:500],
                              job.payload)
         else:
-            await store.finish(job.id)
+            # Completions are group-committed; a crash before the commit only re-runs jobs,
+            # whose effects are idempotent.
+            self._finished.append(job.id)
+            if self._flushing is None or self._flushing.done():
+                self._flushing = asyncio.get_running_loop().create_task(self._flush_finished())
+
+    async def _flush_finished(self) -> None:
+        while self._finished:
+            ids, self._finished = self._finished, []
+            try:
+                await self.rt.store.finish_many(ids)
+            except Exception:
+                log.exception("could not record finished jobs; they will run again")

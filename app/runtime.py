@@ -30,6 +30,7 @@ class Runtime:
         self.worker = Worker(self, JOBS, concurrency=settings.workers, max_attempts=settings.max_attempts)
         self.config = ConfigLoader(self.store, on_invalid=self._config_invalid)
         self.started = time.time()
+        self.last_ack = 0.0  # loop time of the latest delivery; the worker lets acknowledgements go first
         # Parsed payloads handed from the acknowledgement to the worker, so a delivery is parsed once;
         # the store's copy is the source of truth (after a restart, or when this cache overflows).
         self._payloads: OrderedDict[str, dict] = OrderedDict()

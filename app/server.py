@@ -32,6 +32,7 @@ def _json(code: int, **body) -> web.Response:
 
 async def webhook(request: web.Request) -> web.Response:
     rt: Runtime = request.app[RUNTIME]
+    rt.last_ack = asyncio.get_running_loop().time()
     length = request.content_length
     if length is not None and length > MAX_BODY:
         return _json(413, error="payload too large")
@@ -81,12 +82,11 @@ async def webhook(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     rt: Runtime = request.app[RUNTIME]
     try:
-        ok = await asyncio.wait_for(rt.store.ping(), 5)
+        queue = await asyncio.wait_for(rt.store.queue_stats(), 5)
     except Exception:
-        ok = False
-    if not ok:
         return _json(503, status="unavailable", store="unreachable")
-    return _json(200, status="ok", store="ok", dry_run=rt.settings.dry_run, uptime=round(time.time() - rt.started, 1))
+    return _json(200, status="ok", store="ok", queue=queue, dry_run=rt.settings.dry_run,
+                 uptime=round(time.time() - rt.started, 1))
 
 
 def make_app(rt: Runtime) -> web.Application:

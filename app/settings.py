@@ -27,7 +27,7 @@ class Settings:
     dry_run: bool = False
     host: str = "0.0.0.0"
     port: int = 8080
-    workers: int = 8
+    workers: int = 16
     # How long (seconds) a delivery job may keep failing before it is kept as failed.
     max_attempts: int = 8
 
@@ -133,5 +133,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dry_run=_flag(env, "COC_DRY_RUN"),
         host=host,
         port=_int(env, "PORT", 8080, 0, 65535),
-        workers=_int(env, "COC_WORKERS", 8, 1, 256),
+        workers=_int(env, "COC_WORKERS", 16, 1, 256),
     )

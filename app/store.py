@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import json
+import orjson
 import sqlite3
 import threading
 import time
@@ -41,6 +41,10 @@ class Delivery:
     installation_id: int | None
     body: bytes
     received_at: float
+
+
+def _dumps(value) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class Store(abc.ABC):
@@ -81,6 +85,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def finish(self, job_id: int) -> None: ...
     @abc.abstractmethod
+    async def finish_many(self, job_ids: list[int]) -> None:
+        """Mark several jobs done in one commit."""
+    @abc.abstractmethod
     async def reschedule(self, job_id: int, run_at: float, error: str, payload: dict | None = None) -> None: ...
     @abc.abstractmethod
     async def fail(self, job_id: int, error: str, payload: dict | None = None) -> None: ...
@@ -109,6 +116,10 @@ class Store(abc.ABC):
 
         fn returns (new_value, result); it must be pure and quick (it runs inside the transaction;
         PostgreSQL will run it between SELECT … FOR UPDATE and UPDATE)."""
+
+    @abc.abstractmethod
+    async def queue_stats(self) -> dict:
+        """{"due": jobs waiting to run now, "scheduled": later, "running": ..., "failed": ...}."""
 
     # -- housekeeping --------------------------------------------------------
     @abc.abstractmethod
@@ -150,7 +161,7 @@ CREATE TABLE IF NOT EXISTS kv (
 
 
 def _row_job(row) -> Job:
-    return Job(id=row[0], kind=row[1], key=row[2], payload=json.loads(row[3]),
+    return Job(id=row[0], kind=row[1], key=row[2], payload=orjson.loads(row[3]),
                attempts=row[4], run_at=row[5], created_at=row[6])
 
 
@@ -158,7 +169,11 @@ class SQLiteStore(Store):
     def __init__(self, path: str):
         self.path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        # Acknowledgements have their own connection and thread, so a 202 never waits behind the worker's
+        # bookkeeping; SQLite (WAL) serialises the two writers with its own lock.
+        self._ack_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-ack")
         self._conn: sqlite3.Connection | None = None
+        self._ack_conn: sqlite3.Connection | None = None
         self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._flushing = False
         self._local = threading.local()
@@ -168,6 +183,12 @@ class SQLiteStore(Store):
     async def _run(self, fn, *args):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn, *args)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
 
     def _open(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -184,17 +205,26 @@ class SQLiteStore(Store):
 
     async def open(self) -> None:
         await self._run(self._open)
+        loop = asyncio.get_running_loop()
+        self._ack_conn = await loop.run_in_executor(self._ack_executor, self._connect)
 
     async def close(self) -> None:
         def _close():
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+        def _close_ack():
+            if self._ack_conn is not None:
+                self._ack_conn.close()
+                self._ack_conn = None
+        await asyncio.get_running_loop().run_in_executor(self._ack_executor, _close_ack)
         await self._run(_close)
         self._executor.shutdown(wait=True)
+        self._ack_executor.shutdown(wait=True)
 
-    def _tx(self, fn, durable: bool = False):
-        conn = self._conn
+    def _tx(self, fn, durable: bool = False, conn: sqlite3.Connection | None = None):
+        conn = conn or self._conn
         if durable:
             conn.execute("PRAGMA synchronous=FULL")
         try:
@@ -228,7 +258,8 @@ class SQLiteStore(Store):
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
-                    results = await self._run(self._insert_deliveries, [item for item, _ in batch])
+                    results = await asyncio.get_running_loop().run_in_executor(
+                        self._ack_executor, self._insert_deliveries, [item for item, _ in batch])
                 except Exception as exc:  # every waiter learns the commit failed
                     for _, fut in batch:
                         if not fut.done():
@@ -254,12 +285,12 @@ class SQLiteStore(Store):
                     conn.execute(
                         "INSERT INTO jobs (kind, key, payload, run_at, created_at, updated_at)"
                         " VALUES ('delivery', NULL, ?, ?, ?, ?)",
-                        (json.dumps({"delivery_id": delivery_id, "event": event, "installation_id": installation_id}),
+                        (_dumps({"delivery_id": delivery_id, "event": event, "installation_id": installation_id}),
                          now, now, now),
                     )
                 out.append(bool(cur.rowcount))
             return out
-        return self._tx(work, durable=True)
+        return self._tx(work, durable=True, conn=self._ack_conn)
 
     async def get_delivery(self, delivery_id):
         def q():
@@ -281,11 +312,11 @@ class SQLiteStore(Store):
                     if replace:
                         conn.execute(
                             "UPDATE jobs SET payload=?, run_at=?, kind=?, updated_at=? WHERE id=?",
-                            (json.dumps(payload), when, kind, now, row[0]))
+                            (_dumps(payload), when, kind, now, row[0]))
                     return row[0]
             cur = conn.execute(
                 "INSERT INTO jobs (kind, key, payload, run_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, key, json.dumps(payload), when, now, now))
+                (kind, key, _dumps(payload), when, now, now))
             return cur.lastrowid
         return await self._run(self._tx, work)
 
@@ -342,7 +373,7 @@ class SQLiteStore(Store):
             if error is not None:
                 sets.append("last_error=?"); args.append(error[:2000])
             if payload is not None:
-                sets.append("payload=?"); args.append(json.dumps(payload))
+                sets.append("payload=?"); args.append(_dumps(payload))
             if run_at is not None:
                 sets.append("run_at=?"); args.append(run_at)
             # A job cancelled while it ran stays cancelled.
@@ -351,6 +382,24 @@ class SQLiteStore(Store):
 
     async def finish(self, job_id):
         await self._set_state(job_id, "done")
+
+    async def queue_stats(self):
+        def q():
+            now = time.time()
+            row = self._conn.execute(
+                "SELECT SUM(state='queued' AND run_at<=?), SUM(state='queued' AND run_at>?), SUM(state='running'),"
+                " SUM(state='failed') FROM jobs WHERE state IN ('queued','running','failed')", (now, now)).fetchone()
+            return {k: int(v or 0) for k, v in zip(("due", "scheduled", "running", "failed"), row)}
+        return await self._run(q)
+
+    async def finish_many(self, job_ids):
+        if not job_ids:
+            return
+        def work(conn):
+            now = time.time()
+            conn.executemany("UPDATE jobs SET state='done', updated_at=?, lease_until=NULL WHERE id=? AND state='running'",
+                             [(now, i) for i in job_ids])
+        await self._run(self._tx, work)
 
     async def reschedule(self, job_id, run_at, error, payload=None):
         await self._set_state(job_id, "queued", error=error, payload=payload, run_at=run_at)
@@ -376,7 +425,7 @@ class SQLiteStore(Store):
             keys = ("id", "kind", "key", "payload", "state", "run_at", "attempts", "last_error")
             out = [dict(zip(keys, r)) for r in rows]
             for d in out:
-                d["payload"] = json.loads(d["payload"])
+                d["payload"] = orjson.loads(d["payload"])
             return out
         return await self._run(q)
 
@@ -386,7 +435,7 @@ class SQLiteStore(Store):
             row = self._conn.execute("SELECT value, expires_at FROM kv WHERE ns=? AND key=?", (ns, key)).fetchone()
             if not row or (row[1] is not None and row[1] < time.time()):
                 return None
-            return json.loads(row[0])
+            return orjson.loads(row[0])
         return await self._run(q)
 
     async def put(self, ns, key, value, ttl=None):
@@ -394,7 +443,7 @@ class SQLiteStore(Store):
             exp = time.time() + ttl if ttl else None
             conn.execute("INSERT INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)"
                          " ON CONFLICT(ns, key) DO UPDATE SET value=excluded.value, expires_at=excluded.expires_at",
-                         (ns, key, json.dumps(value), exp))
+                         (ns, key, _dumps(value), exp))
         await self._run(self._tx, work)
 
     async def put_if_absent(self, ns, key, value, ttl=None):
@@ -402,7 +451,7 @@ class SQLiteStore(Store):
             now = time.time()
             conn.execute("DELETE FROM kv WHERE ns=? AND key=? AND expires_at IS NOT NULL AND expires_at<?", (ns, key, now))
             cur = conn.execute("INSERT OR IGNORE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)",
-                               (ns, key, json.dumps(value), now + ttl if ttl else None))
+                               (ns, key, _dumps(value), now + ttl if ttl else None))
             return cur.rowcount > 0
         return await self._run(self._tx, work)
 
@@ -420,18 +469,18 @@ class SQLiteStore(Store):
             rows = self._conn.execute(
                 "SELECT key, value FROM kv WHERE ns=? AND (expires_at IS NULL OR expires_at>=?) ORDER BY key",
                 (ns, now)).fetchall()
-            return [(k, json.loads(v)) for k, v in rows]
+            return [(k, orjson.loads(v)) for k, v in rows]
         return await self._run(q)
 
     async def update(self, ns, key, fn, ttl=None):
         def work(conn):
             now = time.time()
             row = conn.execute("SELECT value, expires_at FROM kv WHERE ns=? AND key=?", (ns, key)).fetchone()
-            old = json.loads(row[0]) if row and (row[1] is None or row[1] >= now) else None
+            old = orjson.loads(row[0]) if row and (row[1] is None or row[1] >= now) else None
             new, result = fn(old)
             conn.execute("INSERT INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)"
                          " ON CONFLICT(ns, key) DO UPDATE SET value=excluded.value, expires_at=excluded.expires_at",
-                         (ns, key, json.dumps(new), now + ttl if ttl else None))
+                         (ns, key, _dumps(new), now + ttl if ttl else None))
             return result
         return await self._run(self._tx, work)
 

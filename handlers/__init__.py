@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.dispatch import process_delivery
 from app.incidents import run_incident_job, run_nudge_job
 
-from . import commands, config_refresh, desk
+from . import commands, config_refresh, desk, heat
 from .config_errors import run_config_error_job
 from .lock import run_unlock_job
 
@@ -12,6 +12,7 @@ ROUTERS = [
     commands.router,        # slash commands in threads
     config_refresh.router,  # pushes that change .github/coc.yml or templates
     desk.router,            # the working group's commands and status in incident issues
+    heat.router,            # the heat estimate of every thread; reminders on heated ones
 ]
 
 JOBS = {

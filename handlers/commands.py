@@ -39,15 +39,15 @@ async def run_thread_commands(event, ctx):
     thread = thread_from_event(event)
     if thread is None:
         return
+    parsed = parse_commands(comment.body, THREAD_COMMANDS)
+    if not parsed:
+        return  # quoted or code-formatted commands cost nothing either
     gh = await ctx.gh()
     config = await ctx.rt.config.load(gh, thread.owner, thread.repo, thread.installation_id)
     tracking = await incidents.tracking_repo(ctx.rt, config)
     if tracking and tracking.lower() == thread.full_name.lower():
         return  # the working group's desk handles commands typed in incidents
     if not config["enabled"]:
-        return
-    parsed = parse_commands(comment.body, THREAD_COMMANDS)
-    if not parsed:
         return
     lines = comment.body.replace("\r\n", "\n").split("\n")
     for item in parsed:

@@ -15,6 +15,9 @@ async def gather_evidence(ctx: CommandCtx) -> list[dict]:
     """The opening post and the latest comments before the report (not the reporter's, not bots')."""
     event = ctx.event
     issue = event.data.get("issue") or event.data.get("pull_request") or {}
+    if "comments" not in issue:
+        # Review-comment payloads carry no conversation count: one call tells where the last page is.
+        issue = {**issue, **(await ctx.gh.getitem(ctx.thread.issue_url))}
     total = int(issue.get("comments") or 0)
     picked: list[dict] = []
     page = max(1, math.ceil(total / 100))

@@ -1,0 +1,132 @@
+"""Heated threads: every comment updates the thread's heat estimate; crossing the threshold reminds once."""
+from __future__ import annotations
+
+import logging
+import time
+
+from gidgethub import routing
+
+from app import heat, incidents
+from app.commands import has_command_candidate, parse_commands
+from app.config import DEFAULTS
+from app.durations import parse_duration
+from app.effects import post_comment_once
+from app.text import bundled_template, render
+from app.threads import comment_from_event, is_bot, thread_from_event
+
+router = routing.Router()
+log = logging.getLogger("conduct_bot.heat")
+
+NS = "heat"                       # thread key -> {"state": heat state, "hot": evidence, "alerts": n, ...}
+KEEP = 90 * 86400.0               # a thread silent this long starts afresh
+MAX_QUOTE = 4000                  # characters of a hot comment kept as evidence
+# Below this score no configuration is needed to know nothing happens, so an ordinary comment costs
+# no API call even when the configuration is not cached. Thresholds set lower than this are raised to it.
+CANDIDATE_FLOOR = 0.3
+
+
+def _observe(event_kind: str, comment, html_url: str):
+    ev = heat.HeatEvent(kind=event_kind, body=comment.body, author=comment.author,
+                        author_association=comment.author_association, created_at=comment.created_at,
+                        comment_id=comment.id, reactions=comment.reactions)
+
+    def fn(old):
+        old = old or {}
+        state, result = heat.observe(old.get("state"), ev)
+        hot = {str(k): v for k, v in (old.get("hot") or {}).items()}
+        if event_kind != "deleted" and comment.id in result.hot_comments:
+            hot[str(comment.id)] = {"author": comment.author, "created_at": comment.created_at,
+                                    "html_url": html_url, "body": (comment.body or "")[:MAX_QUOTE]}
+        keep = {str(i) for i in result.hot_comments}
+        hot = {k: v for k, v in hot.items() if k in keep}
+        new = {**old, "state": state, "hot": hot}
+        return new, (result, new)
+    return fn
+
+
+@router.register("issue_comment", action="created")
+@router.register("issue_comment", action="edited")
+@router.register("issue_comment", action="deleted")
+@router.register("pull_request_review_comment", action="created")
+@router.register("pull_request_review_comment", action="edited")
+@router.register("pull_request_review_comment", action="deleted")
+async def estimate(event, ctx):
+    comment = comment_from_event(event)
+    if comment is None or is_bot(comment.author, comment.author_type):
+        return  # the bot's own comments and other bots' never count
+    thread = thread_from_event(event)
+    if thread is None:
+        return
+    if thread.full_name.lower() == (ctx.settings.tracking_repo or "").lower():
+        return  # the working group's private discussion is not a public thread
+    if has_command_candidate(comment.body) and parse_commands(comment.body):
+        return  # moderation commands (and report reasons) are not heat
+    kind = event.data.get("action")
+    result, record = await ctx.store.update(NS, thread.key, _observe(kind, comment, comment.html_url), ttl=KEEP)
+    if result.score < min(CANDIDATE_FLOOR, heat.DEFAULT_THRESHOLD) or kind == "deleted":
+        return
+    gh = await ctx.gh()
+    config = await ctx.rt.config.load(gh, thread.owner, thread.repo, thread.installation_id)
+    if not config["enabled"]:
+        return
+    threshold = config["heat"]["threshold"]
+    threshold = heat.DEFAULT_THRESHOLD if threshold is None else max(threshold, CANDIDATE_FLOOR)
+    if result.score < threshold:
+        return
+    await alert(ctx, gh, thread, config, result, record)
+
+
+def _reasons_text(result) -> str:
+    lines = [f"- {r['signal']} (weight {r['weight']:.2f}): {r.get('detail', '')}" for r in result.reasons]
+    return f"Heat score {result.score:.2f}.\n\nSignals that raised it:\n\n" + ("\n".join(lines) or "- (none named)")
+
+
+async def alert(ctx, gh, thread, config, result, record) -> None:
+    now = time.time()
+    cooldown = parse_duration(config["reminders"]["cooldown"] or DEFAULTS["reminders"]["cooldown"])
+
+    def claim(old):
+        old = old or {}
+        last = old.get("last_alert_at") or 0
+        if now - last < cooldown:
+            return old, None
+        n = int(old.get("alerts") or 0) + 1
+        return {**old, "last_alert_at": now, "alerts": n}, n
+
+    n = await ctx.store.update(NS, thread.key, claim, ttl=KEEP)
+    if n is None:
+        return  # reminded within reminders.cooldown
+    key = f"heat:{thread.key}:{n}"
+    extra = {**ctx.extra, "status": f"heated:{result.score:.2f}"}
+    if config["heat"]["shadow"]:
+        log.info("shadow mode: would post a reminder and open a heated incident", extra=extra)
+        await ctx.store.put("heat-shadow", key, {"score": result.score, "at": now,
+                                                 "signals": [r["signal"] for r in result.reasons]}, ttl=KEEP)
+        return
+    log.info("heated thread: reminding", extra=extra)
+    if config["reminders"]["auto"]:
+        body = render(bundled_template("reminder"), marker="", contact=config["contact"]).strip()
+        path = (config.get("templates") or {}).get("reminder")
+        if path:
+            found = await ctx.rt.config.file(gh, thread.owner, thread.repo, path)
+            if found and found.get("text", "").strip():
+                body = render(found["text"], marker="", contact=config["contact"]).strip()
+        await post_comment_once(ctx.store, gh, thread.comments_url, key + ":reminder", "reminder", body)
+    lock_at = config["heat"]["lock_threshold"]
+    if config["heat"]["auto_lock"] and result.score >= (lock_at if lock_at is not None else max(0.95, result.score + 1)):
+        await auto_lock(ctx, gh, thread, config, key)
+    tracking = await incidents.tracking_repo(ctx.rt, config)
+    if tracking:
+        evidence = [record["hot"][str(i)] for i in result.hot_comments if str(i) in record.get("hot", {})]
+        await incidents.enqueue(ctx.rt, {
+            "event_key": key, "thread": thread.as_dict(), "tracking": tracking, "kind": "heated",
+            "reason": _reasons_text(result), "evidence": evidence,
+        })
+
+
+async def auto_lock(ctx, gh, thread, config, key) -> None:
+    if config["lock"]["notice"]:
+        body = render(bundled_template("lock"), marker="", reason_text="too heated", duration_text="",
+                      note="").strip()
+        await post_comment_once(ctx.store, gh, thread.comments_url, key + ":lock-notice", "lock", body)
+    await gh.put(thread.issue_url + "/lock", data={"lock_reason": "too heated"})
