@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 import time
@@ -22,8 +21,15 @@ RUNTIME = web.AppKey("runtime", Runtime)
 def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
     if not header or not header.startswith("sha256="):
         return False
-    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.strip())
+    try:
+        given = bytes.fromhex(header[7:].strip())
+    except ValueError:
+        return False
+    return hmac.compare_digest(hmac.digest(secret, body, "sha256"), given)
+
+
+ACCEPTED = b'{"status": "accepted"}'
+DUPLICATE = b'{"status": "duplicate"}'
 
 
 def _json(code: int, **body) -> web.Response:
@@ -55,28 +61,32 @@ async def webhook(request: web.Request) -> web.Response:
         return _json(400, error="the body is not JSON")
     if not isinstance(data, dict):
         return _json(400, error="the body is not a JSON object")
-    action = data.get("action") if isinstance(data.get("action"), str) else None
-    installation = data.get("installation") or {}
+    action = data.get("action")
+    action = action if isinstance(action, str) else None
+    installation = data.get("installation")
     installation_id = installation.get("id") if isinstance(installation, dict) else None
-    extra = {"delivery": delivery_id, "event": event, "action": action,
-             "installation": installation_id if isinstance(installation_id, int) else None,
-             "repository": (data.get("repository") or {}).get("full_name") if isinstance(data.get("repository"), dict) else None}
+    installation_id = installation_id if isinstance(installation_id, int) else None
     if event == "ping":
-        log.info("ping received", extra=extra)
+        log.info("ping received", extra=_extra(delivery_id, event, action, installation_id, data))
         return _json(200, ok=True)
     try:
-        fresh = await rt.store.add_delivery(delivery_id, event, action,
-                                            installation_id if isinstance(installation_id, int) else None, body)
+        fresh = await rt.store.add_delivery(delivery_id, event, action, installation_id, body)
     except Exception:
-        log.exception("could not store a delivery; GitHub will be told to retry", extra=extra)
+        log.exception("could not store a delivery; GitHub will be told to retry",
+                      extra=_extra(delivery_id, event, action, installation_id, data))
         return _json(503, error="storage unavailable")
     if not fresh:
-        log.info("duplicate delivery acknowledged", extra=extra)
-        return _json(200, status="duplicate")
+        log.info("duplicate delivery acknowledged", extra=_extra(delivery_id, event, action, installation_id, data))
+        return web.Response(status=200, body=DUPLICATE, content_type="application/json")
     rt.remember_payload(delivery_id, data)
     rt.worker.wake()
-    log.debug("delivery stored", extra=extra)
-    return _json(202, status="accepted")
+    return web.Response(status=202, body=ACCEPTED, content_type="application/json")
+
+
+def _extra(delivery_id, event, action, installation_id, data) -> dict:
+    repo = data.get("repository")
+    return {"delivery": delivery_id, "event": event, "action": action, "installation": installation_id,
+            "repository": repo.get("full_name") if isinstance(repo, dict) else None}
 
 
 async def healthz(request: web.Request) -> web.Response:

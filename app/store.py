@@ -17,7 +17,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+import concurrent.futures
+import heapq
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,30 +166,64 @@ def _row_job(row) -> Job:
                attempts=row[4], run_at=row[5], created_at=row[6])
 
 
+class _DBThread:
+    """One thread owns the SQLite connection and runs every operation in priority order.
+
+    All writes go through one connection, so they never wait on SQLite's file lock (whose busy
+    handler sleeps), and acknowledgements (priority 0) jump ahead of the worker's bookkeeping."""
+
+    def __init__(self, name: str):
+        self._cv = threading.Condition()
+        self._heap: list = []
+        self._seq = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, fn, *args, priority: int = 1) -> concurrent.futures.Future:
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("the store is closed")
+            self._seq += 1
+            heapq.heappush(self._heap, (priority, self._seq, fn, args, fut))
+            self._cv.notify()
+        return fut
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._heap and not self._closed:
+                    self._cv.wait()
+                if not self._heap:
+                    return
+                _, _, fn, args, fut = heapq.heappop(self._heap)
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:
+                fut.set_exception(exc)
+
+    def shutdown(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+        self._thread.join(30)
+
+
 class SQLiteStore(Store):
     def __init__(self, path: str):
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        # Acknowledgements have their own connection and thread, so a 202 never waits behind the worker's
-        # bookkeeping; SQLite (WAL) serialises the two writers with its own lock.
-        self._ack_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-ack")
+        self._db: _DBThread | None = None
         self._conn: sqlite3.Connection | None = None
-        self._ack_conn: sqlite3.Connection | None = None
         self._pending: list[tuple[tuple, asyncio.Future]] = []
         self._flushing = False
-        self._local = threading.local()
         self.instance = uuid.uuid4().hex[:8]
 
     # -- plumbing -------------------------------------------------------------
-    async def _run(self, fn, *args):
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, *args)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
+    async def _run(self, fn, *args, priority: int = 1):
+        return await asyncio.wrap_future(self._db.submit(fn, *args, priority=priority))
 
     def _open(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -204,24 +239,16 @@ class SQLiteStore(Store):
         self._conn = conn
 
     async def open(self) -> None:
+        self._db = _DBThread("sqlite")
         await self._run(self._open)
-        loop = asyncio.get_running_loop()
-        self._ack_conn = await loop.run_in_executor(self._ack_executor, self._connect)
 
     async def close(self) -> None:
         def _close():
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-        def _close_ack():
-            if self._ack_conn is not None:
-                self._ack_conn.close()
-                self._ack_conn = None
-        await asyncio.get_running_loop().run_in_executor(self._ack_executor, _close_ack)
         await self._run(_close)
-        self._executor.shutdown(wait=True)
-        self._ack_executor.shutdown(wait=True)
+        self._db.shutdown()
 
     def _tx(self, fn, durable: bool = False, conn: sqlite3.Connection | None = None):
         conn = conn or self._conn
@@ -258,8 +285,7 @@ class SQLiteStore(Store):
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
-                    results = await asyncio.get_running_loop().run_in_executor(
-                        self._ack_executor, self._insert_deliveries, [item for item, _ in batch])
+                    results = await self._run(self._insert_deliveries, [item for item, _ in batch], priority=0)
                 except Exception as exc:  # every waiter learns the commit failed
                     for _, fut in batch:
                         if not fut.done():
@@ -290,7 +316,7 @@ class SQLiteStore(Store):
                     )
                 out.append(bool(cur.rowcount))
             return out
-        return self._tx(work, durable=True, conn=self._ack_conn)
+        return self._tx(work, durable=True)
 
     async def get_delivery(self, delivery_id):
         def q():
