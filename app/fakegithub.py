@@ -203,7 +203,9 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
 
     def __init__(self, *, validator: Any = "auto", app_id: int = 1, token_ttl: int = 3600, examples: Any = "auto",
                  app_slug: str | None = None, app_owner: str = "coc-app-owner",
-                 html_url: str = "https://github.com", private_key_pem: str | None = None):
+                 html_url: str = "https://github.com", private_key_pem: str | None = None,
+                 enterprise: bool = False):
+        self.enterprise = enterprise  # serve like GitHub Enterprise Server: REST at /api/v3, GraphQL at /api/graphql
         self.app_id = int(app_id)
         self.token_ttl = int(token_ttl)
         if app_slug:
@@ -246,7 +248,7 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}" + ("/api/v3" if self.enterprise else "")
         ready, failure = threading.Event(), []
         loop = asyncio.new_event_loop()
 
@@ -536,6 +538,14 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         raw = await request.read()
         method = request.method.upper()
         path = request.raw_path.split("?", 1)[0]
+        if self.enterprise:
+            # GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql.
+            if path == "/api/graphql":
+                path = "/graphql"
+            elif path.startswith("/api/v3/"):
+                path = path[len("/api/v3"):]
+            else:
+                path = "/enterprise-server-has-no" + path
         query: dict[str, str] = {}
         for k, v in request.query.items():
             query.setdefault(k, v)

@@ -158,3 +158,14 @@ def test_org_level_tracking_repo_override(fake, bot):
     report(fake, bot)
     assert incidents(fake) == []
     assert len(fake.issues("psf/coc-private")) == 1
+
+
+def test_report_in_a_review_comment_captures_the_latest_conversation(fake, bot):
+    t = Thread(fake, bot, pr=True)
+    for i in range(130):
+        fake.add_comment(REPO, t.number, user="rey" if i % 2 else "wes", body=f"conversation comment number {i}")
+    rc = t.review_comment("tia", "/coc-report the last replies are abusive")
+    inc = incidents(fake)[0]
+    assert "conversation comment number 129" in inc["body"]
+    assert "conversation comment number 0\n" not in inc["body"]
+    assert all(x["id"] != rc["id"] for x in fake.review_comments(REPO, t.number))  # deleted once recorded
