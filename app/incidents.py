@@ -227,7 +227,7 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
                                data={"title": f"Incident {rec['code']} ({kind})"})
             kinds.add(kind)
             if kind in ("report", "heated") and not (set(rec.get("kinds", [])) & {"report", "heated"}):
-                await schedule_nudge(rt, tracking, current["number"], p.get("sla_seconds"))
+                await schedule_nudge(rt, gh, tracking, current["number"])
         rec["kinds"] = sorted(kinds)
         rec["accounts"] = sorted(set(rec.get("accounts", [])) | set(accounts))
         await rt.store.put(NS_INCIDENT, ikey, rec)
@@ -278,11 +278,15 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
         "state": "open", "outcome": None})
     await rt.store.put(NS_THREAD, f"{tracking}:{thread.key}".lower(), {"number": number})
     if kind in ("report", "heated"):
-        await schedule_nudge(rt, tracking, number, p.get("sla_seconds"))
+        await schedule_nudge(rt, gh, tracking, number)
 
 
-async def schedule_nudge(rt, tracking: str, number: int, sla_seconds: int | None) -> None:
-    seconds = sla_seconds or parse_duration("5d")
+async def schedule_nudge(rt, gh, tracking: str, number: int) -> None:
+    """The SLA clock starts when an incident becomes a report or heated one; sla.acknowledge is read
+    from the tracking repository's own configuration."""
+    owner, repo = tracking.split("/", 1)
+    config = await rt.config.load(gh, owner, repo)
+    seconds = config.seconds("sla.acknowledge")
     await rt.store.enqueue("nudge", {"tracking": tracking, "number": number, "sla": seconds},
                            run_at=time.time() + seconds, key=f"nudge:{tracking}#{number}".lower())
 

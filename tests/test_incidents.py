@@ -169,3 +169,12 @@ def test_report_in_a_review_comment_captures_the_latest_conversation(fake, bot):
     assert "conversation comment number 129" in inc["body"]
     assert "conversation comment number 0\n" not in inc["body"]
     assert all(x["id"] != rc["id"] for x in fake.review_comments(REPO, t.number))  # deleted once recorded
+
+
+def test_sla_comes_from_the_tracking_repository_configuration(fake, bot):
+    fake.set_file(TRACKING, ".github/coc.yml", "sla:\n  acknowledge: 2d\n")
+    fake.set_file(REPO, ".github/coc.yml", "sla:\n  acknowledge: 9d\n")  # not the thread's repository's
+    before = __import__("time").time()
+    report(fake, bot)
+    nudge = bot.jobs(state="queued", kind="nudge")[0]
+    assert before + 2 * 86400 - 5 < nudge["run_at"] < __import__("time").time() + 2 * 86400 + 5
