@@ -262,12 +262,21 @@ def test_every_acting_command_is_recorded_in_one_incident(fake, bot):
 # -- dry run ------------------------------------------------------------------------------------------------
 
 def test_dry_run_writes_nothing(fake, make_bot, caplog):
+    import logging
     bot = make_bot(COC_DRY_RUN="1")
     t = Thread(fake, bot)
+    rude = t.comment("rey", "rude", deliver=False)
     before = len(fake.writes())
-    t.comment("wes", "/coc-lock 1d")
-    t.comment("wes", "/coc-remind")
-    t.comment("rey", "/coc-report they insulted me")
+    with caplog.at_level(logging.INFO):
+        t.comment("wes", "/coc-lock 1d")
+        t.comment("wes", "/coc-remind")
+        t.comment("wes", f"/coc-hide {rude['html_url']}")
+        t.comment("tia", "/coc-report they insulted me")
     assert fake.writes()[before:] == []
     assert t.state["locked"] is False
     assert not any(r.is_mutation for r in fake.requests if r.is_graphql)
+    would = [r.getMessage() for r in caplog.records if r.getMessage().startswith("dry run: would")]
+    assert any("PUT" in m and "/lock" in m for m in would)
+    assert any("POST" in m and "/comments" in m for m in would)
+    assert any("minimizeComment" in m for m in would)
+    assert not any("insulted" in r.getMessage() for r in caplog.records)
