@@ -94,8 +94,28 @@ async def alert(ctx, gh, thread, config, result, record) -> None:
         return {**old, "last_alert_at": now, "alerts": n}, n
 
     n = await ctx.store.update(NS, thread.key, claim, ttl=KEEP)
-    if n is None:
-        return  # reminded within reminders.cooldown
+    if n is not None:
+        await remind_and_record(ctx, gh, thread, config, result, record, n, now)
+    if config["heat"]["shadow"]:
+        return  # shadow mode records and never acts, lock included
+    # The lock is claimed on its own, not with the reminder: a thread that keeps heating up after the
+    # reminder reaches heat.lock_threshold within reminders.cooldown and must still be locked then.
+    lock_at = config["heat"]["lock_threshold"]
+    if config["heat"]["auto_lock"] and lock_at is not None and result.score >= lock_at and not thread.locked:
+        def claim_lock(old):
+            old = old or {}
+            if now - (old.get("last_lock_at") or 0) < cooldown:
+                return old, None   # locked (or unlocked by a maintainer) within the cooldown: leave it
+            m = int(old.get("locks") or 0) + 1
+            return {**old, "last_lock_at": now, "locks": m}, m
+
+        m = await ctx.store.update(NS, thread.key, claim_lock, ttl=KEEP)
+        if m is not None:
+            await auto_lock(ctx, gh, thread, config, f"heat:{thread.key}:lock{m}")
+
+
+async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> None:
+    """Alert number n: the reminder and the incident (in shadow mode, only a record of them)."""
     key = f"heat:{thread.key}:{n}"
     extra = {**ctx.extra, "status": f"heated:{result.score:.2f}"}
     if config["heat"]["shadow"]:
@@ -112,9 +132,6 @@ async def alert(ctx, gh, thread, config, result, record) -> None:
             if found and found.get("text", "").strip():
                 body = render(found["text"], marker="", contact=config["contact"]).strip()
         await post_comment_once(ctx.store, gh, thread.comments_url, key + ":reminder", "reminder", body)
-    lock_at = config["heat"]["lock_threshold"]
-    if config["heat"]["auto_lock"] and result.score >= (lock_at if lock_at is not None else max(0.95, result.score + 1)):
-        await auto_lock(ctx, gh, thread, config, key)
     tracking = await incidents.tracking_repo(ctx.rt, config)
     if tracking:
         evidence = [record["hot"][str(i)] for i in result.hot_comments if str(i) in record.get("hot", {})]
