@@ -23,6 +23,7 @@ MAX_QUOTE = 4000                  # characters of a hot comment kept as evidence
 # Below this score no configuration is needed to know nothing happens, so an ordinary comment costs
 # no API call even when the configuration is not cached. Thresholds set lower than this are raised to it.
 CANDIDATE_FLOOR = 0.3
+DEFAULT_LOCK_THRESHOLD = 0.9     # heat.lock_threshold when heat.auto_lock is set without one
 
 
 def _observe(event_kind: str, comment, html_url: str):
@@ -73,7 +74,7 @@ async def estimate(event, ctx):
     threshold = heat.DEFAULT_THRESHOLD if threshold is None else max(threshold, CANDIDATE_FLOOR)
     if result.score < threshold:
         return
-    await alert(ctx, gh, thread, config, result, record)
+    await alert(ctx, gh, thread, config, result, record, threshold)
 
 
 def _reasons_text(result) -> str:
@@ -81,7 +82,7 @@ def _reasons_text(result) -> str:
     return f"Heat score {result.score:.2f}.\n\nSignals that raised it:\n\n" + ("\n".join(lines) or "- (none named)")
 
 
-async def alert(ctx, gh, thread, config, result, record) -> None:
+async def alert(ctx, gh, thread, config, result, record, threshold: float) -> None:
     now = time.time()
     cooldown = parse_duration(config["reminders"]["cooldown"] or DEFAULTS["reminders"]["cooldown"])
 
@@ -101,7 +102,9 @@ async def alert(ctx, gh, thread, config, result, record) -> None:
     # The lock is claimed on its own, not with the reminder: a thread that keeps heating up after the
     # reminder reaches heat.lock_threshold within reminders.cooldown and must still be locked then.
     lock_at = config["heat"]["lock_threshold"]
-    if config["heat"]["auto_lock"] and lock_at is not None and result.score >= lock_at and not thread.locked:
+    if lock_at is None:  # auto_lock without a lock threshold: only clearly hotter than the reminder's
+        lock_at = max(DEFAULT_LOCK_THRESHOLD, threshold)
+    if config["heat"]["auto_lock"] and result.score >= lock_at and not thread.locked:
         def claim_lock(old):
             old = old or {}
             if now - (old.get("last_lock_at") or 0) < cooldown:

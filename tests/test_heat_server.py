@@ -482,3 +482,17 @@ def test_moderation_commands_do_not_count(fake, bot):
     fake.wait_for(lambda f: len(incidents(f)) == 1)
     assert heated_incidents(fake) == [] and "coc:report" in labels(incidents(fake)[0])
     no_failures(bot)
+
+
+def test_auto_lock_without_a_lock_threshold_uses_the_default_one(fake, bot):
+    from handlers.heat import DEFAULT_LOCK_THRESHOLD
+
+    config(fake, "heat:\n  auto_lock: true\n")
+    lines = HEATED + HEATED_MORE
+    at = crossing(lines, DEFAULT_LOCK_THRESHOLD)
+    assert at is not None and at >= 0, "premise: the thread gets hot enough to lock"
+    t = Convo(fake, bot)
+    t.stream(lines[:at])
+    assert t.issue["locked"] is False
+    t.say(*lines[at])
+    assert t.issue["locked"] is True and t.issue["active_lock_reason"] == "too heated"
