@@ -106,19 +106,37 @@ def _iso(ts: float | None = None) -> str:
     return datetime.fromtimestamp(ts or time.time(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def render_evidence(evidence: list[dict]) -> str:
+EVIDENCE_BUDGET = 45_000   # characters of evidence in one issue or comment (GitHub's limit is 65,536)
+COMMENT_BUDGET = 6_000     # characters quoted from one comment
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[… {len(text) - limit} more characters not copied]"
+
+
+def render_evidence(evidence: list[dict], budget: int = EVIDENCE_BUDGET) -> str:
+    """The snapshot as Markdown, newest comments kept first when it would not fit in one GitHub body."""
     if not evidence:
         return "_No comments were captured._"
-    parts = []
-    for c in evidence:
+    parts: list[str] = []
+    used = 0
+    for c in reversed(evidence):
         author = code_span(c.get("author") or "unknown")
         when = c.get("created_at") or "unknown time"
         link = c.get("html_url") or ""
         head = f"- {author} at {when}" + (f" — [permalink]({link})" if link else "")
         if c.get("note"):
             head += f" ({neutralise(c['note'])})"
-        parts.append(head + "\n\n" + quote_block(c.get("body") or "", indent="  "))
-    return "\n\n".join(parts)
+        part = head + "\n\n" + quote_block(_clip(c.get("body") or "", COMMENT_BUDGET), indent="  ")
+        if used + len(part) > budget and parts:
+            parts.append(f"- [{len(evidence) - len(parts)} earlier comment(s) not copied: too long for one issue; "
+                         "see the thread]")
+            break
+        parts.append(part)
+        used += len(part)
+    return "\n\n".join(reversed(parts))
 
 
 def render_accounts(accounts: list[str]) -> str:
@@ -160,7 +178,7 @@ def summary_of(p: dict) -> str:
     if kind == "report":
         reason = p.get("reason") or ""
         return (f"Report by {code_span(p.get('reporter') or 'unknown')}." +
-                ("\n\nReason:\n\n" + quote_block(reason) if reason else ""))
+                ("\n\nReason:\n\n" + quote_block(_clip(reason, COMMENT_BUDGET)) if reason else ""))
     if kind == "heated":
         return "The heat estimate crossed the threshold.\n\n" + (p.get("reason") or "")
     return f"{code_span(p.get('actor') or 'unknown')} ran {code_span(p.get('command') or '')}: {p.get('result') or 'done'}."
@@ -181,7 +199,10 @@ async def run_incident_job(job, rt) -> None:
     thread = Thread.from_dict(p["thread"])
     tracking = p["tracking"]
     until = p.get("queued_at", job.created_at) + KEEP_TRYING
-    gh = await tracking_client(rt, tracking)
+    try:
+        gh = await tracking_client(rt, tracking)
+    except PermanentError as exc:  # not installed there (yet): keep the report and try again later
+        raise RetryLater(f"cannot reach tracking repository {tracking}: {exc}; the work is kept", until=until) from None
     await ensure_private(rt, gh, tracking, until)
     # One incident job per thread at a time, so two events never open two incidents.
     lock_key = f"{tracking}:{thread.key}"
@@ -242,7 +263,7 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
         repository=thread.full_name,
         kind=kind,
         reporter=code_span(p["reporter"]) if p.get("reporter") else "—",
-        reason=(quote_block(p["reason"]) if p.get("reason") and kind != "action" else
+        reason=(quote_block(_clip(p["reason"], COMMENT_BUDGET)) if p.get("reason") and kind != "action" else
                 (summary_of(p) if kind == "action" else "_none given_")),
         accounts=render_accounts(accounts),
         history=history,

@@ -28,8 +28,8 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 8080
     workers: int = 16
-    # How long (seconds) a delivery job may keep failing before it is kept as failed.
-    max_attempts: int = 8
+    # Attempts before a transiently failing job is kept as failed (back-off doubles from 2 s up to an hour: ~2 h).
+    max_attempts: int = 12
 
     @property
     def tracking_owner_repo(self) -> tuple[str, str] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import gidgethub
+
 from app.effects import once, post_comment_once
 from app.text import bundled_template, render
 from app.threads import Comment, Thread
@@ -57,7 +59,13 @@ class CommandCtx:
         gh = self.answer_gh or self.gh
 
         async def do():
-            await gh.post(self.comment.reactions_url, data={"content": content})
+            try:
+                await gh.post(self.comment.reactions_url, data={"content": content})
+            except gidgethub.BadRequest as exc:
+                # An acknowledgement is a courtesy: a comment deleted meanwhile must not stop the command.
+                if int(exc.status_code) not in (403, 404, 410, 422):
+                    raise
+                return False
             return True
         await once(self.store, f"{self.key}:react:{content}", do)
 

@@ -178,3 +178,36 @@ def test_sla_comes_from_the_tracking_repository_configuration(fake, bot):
     report(fake, bot)
     nudge = bot.jobs(state="queued", kind="nudge")[0]
     assert before + 2 * 86400 - 5 < nudge["run_at"] < __import__("time").time() + 2 * 86400 + 5
+
+
+def test_huge_comments_still_fit_in_one_incident(fake, bot):
+    t = Thread(fake, bot)
+    for i in range(20):
+        fake.add_comment(REPO, t.number, user="rey", body=f"rant {i} " + "x" * 60000)
+    report(fake, bot, thread=t, reason="y" * 20000)
+    inc = incidents(fake)[0]
+    assert len(inc["body"]) <= 65536
+    assert "rant 19" in inc["body"] and "more characters not copied" in inc["body"]
+
+
+def test_report_survives_its_comment_being_deleted_before_processing(fake, bot):
+    t = Thread(fake, bot)
+    t.comment("rey", "you are an idiot", deliver=False)
+    c = fake.add_comment(REPO, t.number, user="tia", body="/coc-report insults")
+    ev = fake.event_issue_comment("created", REPO, t.number, c)
+    fake.delete_comment(c["id"])
+    assert bot.deliver(ev)[0] == 202
+    bot.wait_idle()
+    assert len(incidents(fake)) == 1
+
+
+def test_report_kept_while_the_app_is_not_installed_on_the_tracking_repository(fake, make_bot):
+    bot = make_bot(COC_TRACKING_REPO="psf-coc/not-yet")
+    t, c = report(fake, bot)
+    wait_until(lambda: bot.jobs(state="queued", kind="incident"), 10, "the incident job to be postponed")
+    assert bot.jobs(state="failed") == []
+    assert any(x["id"] == c["id"] for x in fake.comments(REPO, t.number))
+    fake.add_repo("psf-coc/not-yet", installation_id=fake.installation_ids["psf-coc"], private=True)
+    bot.fast_forward("incident")
+    bot.wait_idle()
+    assert len(fake.issues("psf-coc/not-yet")) == 1
