@@ -12,7 +12,7 @@ from app.config import DEFAULTS
 from app.durations import parse_duration
 from app.effects import post_comment_once
 from app.text import bundled_template, render
-from app.threads import comment_from_event, is_bot, thread_from_event
+from app.threads import Comment, comment_from_event, is_bot, thread_from_event
 
 router = routing.Router()
 log = logging.getLogger("conduct_bot.heat")
@@ -24,6 +24,18 @@ MAX_QUOTE = 4000                  # characters of a hot comment kept as evidence
 # no API call even when the configuration is not cached. Thresholds set lower than this are raised to it.
 CANDIDATE_FLOOR = 0.3
 DEFAULT_LOCK_THRESHOLD = 0.9     # heat.lock_threshold when heat.auto_lock is set without one
+
+
+def opening_post(event) -> Comment | None:
+    """An issue's or pull request's opening post, scored as the thread's first comment."""
+    item = event.data.get("issue") or event.data.get("pull_request")
+    if not item:
+        return None
+    user = item.get("user") or {}
+    return Comment(id=f"post-{item.get('id')}", node_id=item.get("node_id", ""), kind="post", url=item.get("url", ""),
+                   html_url=item.get("html_url", ""), author=user.get("login", ""), author_type=user.get("type", "User"),
+                   author_association=item.get("author_association"), body=item.get("body") or "",
+                   created_at=item.get("created_at"), reactions=item.get("reactions"))
 
 
 def _observe(event_kind: str, comment, html_url: str):
@@ -51,8 +63,12 @@ def _observe(event_kind: str, comment, html_url: str):
 @router.register("pull_request_review_comment", action="created")
 @router.register("pull_request_review_comment", action="edited")
 @router.register("pull_request_review_comment", action="deleted")
+@router.register("issues", action="opened")
+@router.register("issues", action="edited")
+@router.register("pull_request", action="opened")
+@router.register("pull_request", action="edited")
 async def estimate(event, ctx):
-    comment = comment_from_event(event)
+    comment = comment_from_event(event) if "comment" in event.data else opening_post(event)
     if comment is None or is_bot(comment.author, comment.author_type):
         return  # the bot's own comments and other bots' never count
     thread = thread_from_event(event)
@@ -62,7 +78,7 @@ async def estimate(event, ctx):
         return  # the working group's private discussion is not a public thread
     if has_command_candidate(comment.body) and parse_commands(comment.body):
         return  # moderation commands (and report reasons) are not heat
-    kind = event.data.get("action")
+    kind = {"opened": "created"}.get(event.data.get("action"), event.data.get("action"))
     result, record = await ctx.store.update(NS, thread.key, _observe(kind, comment, comment.html_url), ttl=KEEP)
     if result.score < min(CANDIDATE_FLOOR, heat.DEFAULT_THRESHOLD) or kind == "deleted":
         return
