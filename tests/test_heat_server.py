@@ -496,3 +496,12 @@ def test_auto_lock_without_a_lock_threshold_uses_the_default_one(fake, bot):
     assert t.issue["locked"] is False
     t.say(*lines[at])
     assert t.issue["locked"] is True and t.issue["active_lock_reason"] == "too heated"
+
+
+def test_the_opening_post_counts_as_the_first_comment(fake, bot):
+    issue = fake.create_issue("psf/black", user="rey", title="x",
+                              body="You are ALL incompetent idiots and this project is a pathetic joke!!!")
+    bot.deliver(fake.event_issues("opened", "psf/black", issue["number"]))
+    bot.wait_idle()
+    state = bot.call(bot.rt.store.get("heat", f"psf/black#{issue['number']}"))
+    assert state is not None and state["hot"]  # the hostile opening post is evidence already
