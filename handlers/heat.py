@@ -7,12 +7,13 @@ import time
 from gidgethub import routing
 
 from app import heat, incidents
-from app.commands import has_command_candidate, parse_commands
+from app.commands import Command, has_command_candidate, parse_commands
 from app.config import DEFAULTS
 from app.durations import parse_duration
-from app.effects import post_comment_once
-from app.text import bundled_template, render
 from app.threads import Comment, comment_from_event, is_bot, thread_from_event
+
+from . import lock, remind
+from .base import CommandCtx, CommandFailed
 
 router = routing.Router()
 log = logging.getLogger("conduct_bot.heat")
@@ -144,13 +145,8 @@ async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> 
         return
     log.info("heated thread: reminding", extra=extra)
     if config["reminders"]["auto"]:
-        body = render(bundled_template("reminder"), marker="", contact=config["contact"]).strip()
-        path = (config.get("templates") or {}).get("reminder")
-        if path:
-            found = await ctx.rt.config.file(gh, thread.owner, thread.repo, path)
-            if found and found.get("text", "").strip():
-                body = render(found["text"], marker="", contact=config["contact"]).strip()
-        await post_comment_once(ctx.store, gh, thread.comments_url, key + ":reminder", "reminder", body)
+        # The same reminder (and repository template) as /coc-remind, posted exactly once per alert.
+        await remind.run(_bot_ctx(ctx, gh, thread, config, key), None)
     tracking = await incidents.tracking_repo(ctx.rt, config)
     if tracking:
         evidence = [record["hot"][str(i)] for i in result.hot_comments if str(i) in record.get("hot", {})]
@@ -160,9 +156,14 @@ async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> 
         })
 
 
+def _bot_ctx(ctx, gh, thread, config, key) -> CommandCtx:
+    return CommandCtx(ctx.rt, gh, thread, None, config, "conduct-bot", key=key)
+
+
 async def auto_lock(ctx, gh, thread, config, key) -> None:
-    if config["lock"]["notice"]:
-        body = render(bundled_template("lock"), marker="", reason_text="too heated", duration_text="",
-                      note="").strip()
-        await post_comment_once(ctx.store, gh, thread.comments_url, key + ":lock-notice", "lock", body)
-    await gh.put(thread.issue_url + "/lock", data={"lock_reason": "too heated"})
+    """Lock as too heated, notice first unless lock.notice is false: what /coc-lock too-heated does."""
+    cmd = Command("lock", {"duration": None, "reason": "too heated", "note": ""}, 0)
+    try:
+        await lock.run_lock(_bot_ctx(ctx, gh, thread, config, key), cmd)
+    except CommandFailed as exc:
+        log.warning("automatic lock refused: %s", exc, extra=ctx.extra)
