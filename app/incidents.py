@@ -56,13 +56,21 @@ async def tracking_repo(rt, config) -> str | None:
     return (config or {}).get("tracking_repo") or rt.settings.tracking_repo
 
 
-async def tracking_client(rt, full_name: str):
-    """The client of the installation that owns the tracking repository (may be another org's)."""
+async def tracking_client(rt, full_name: str, fallback: int | None = None):
+    """The client of the installation that owns the tracking repository (may be another org's).
+
+    GitHub says which one (`GET /repos/{owner}/{repo}/installation`, as the App); if it cannot, the
+    event's own installation is tried (the privacy check then tells whether it reaches the repository)."""
     owner, repo = full_name.split("/", 1)
     key = full_name.lower()
     inst = await rt.store.get("installation-of", key)
     if inst is None:
-        inst = await rt.clients.installation_for_repo(owner, repo)
+        try:
+            inst = await rt.clients.installation_for_repo(owner, repo)
+        except PermanentError:
+            if fallback is None:
+                raise
+            return await rt.clients.installation(fallback)
         await rt.store.put("installation-of", key, inst, ttl=3600)
     return await rt.clients.installation(inst)
 
@@ -200,7 +208,7 @@ async def run_incident_job(job, rt) -> None:
     tracking = p["tracking"]
     until = p.get("queued_at", job.created_at) + KEEP_TRYING
     try:
-        gh = await tracking_client(rt, tracking)
+        gh = await tracking_client(rt, tracking, fallback=thread.installation_id)
     except PermanentError as exc:  # not installed there (yet): keep the report and try again later
         raise RetryLater(f"cannot reach tracking repository {tracking}: {exc}; the work is kept", until=until) from None
     await ensure_private(rt, gh, tracking, until)
