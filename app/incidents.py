@@ -105,8 +105,10 @@ async def ensure_labels(rt, gh, full_name: str, names) -> None:
             await gh.post("/repos/{owner}/{repo}/labels", {"owner": owner, "repo": repo},
                           data={"name": name, "color": color, "description": description})
         except gidgethub.BadRequest as exc:
-            if int(exc.status_code) != 422:  # 422: it exists already
-                raise
+            # 422: it exists already. Anything else: GitHub creates a missing label anyway when it is
+            # added to an issue (without our colour), so a refusal here never holds up an incident.
+            if int(exc.status_code) != 422:
+                log.warning("could not create label %s in %s (%s)", name, full_name, int(exc.status_code))
         await rt.store.put("label", key, True, ttl=86400)
 
 
