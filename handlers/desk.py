@@ -1,6 +1,7 @@
 """The working group's desk: commands typed in an incident act on its thread; status, blocks, outcomes."""
 from __future__ import annotations
 
+import re
 import time
 
 import gidgethub
@@ -11,7 +12,8 @@ from app.commands import INCIDENT_COMMANDS, USAGE, Command, CommandError, has_co
 from app.durations import format_duration
 from app.effects import once, post_comment_once
 from app.permissions import at_least, role
-from app.text import code_span, marker, neutralise
+from app.github import PermanentError
+from app.text import code_span, find_marker, marker, neutralise
 from app.threads import Thread, comment_from_event, is_bot
 
 from . import commands as thread_commands
@@ -22,16 +24,60 @@ router = routing.Router()
 WG_PERMISSION = "write"
 
 
+THREAD_LINK = re.compile(r"https?://[^/\s]+/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(?:issues|pull)/(\d+)")
+
+
 async def incident_of(ctx, event) -> dict | None:
-    """The incident record behind this tracking-repository issue, from our own index (never from the body alone)."""
+    """The incident record behind this tracking-repository issue: from our own index, or, in the
+    configured tracking repository only (private, written by the working group), from the issue's
+    thread marker or link — never from a body elsewhere."""
     repo = (event.data.get("repository") or {}).get("full_name") or ""
-    number = (event.data.get("issue") or {}).get("number")
+    issue = event.data.get("issue") or {}
+    number = issue.get("number")
     if not repo or number is None:
         return None
     rec = await ctx.store.get(incidents.NS_INCIDENT, f"{repo}#{number}".lower())
+    if rec is None and repo.lower() == (ctx.settings.tracking_repo or "").lower():
+        rec = await _adopt(ctx, repo, issue)
     if rec is not None:
         rec["tracking"] = repo
     return rec
+
+
+async def _adopt(ctx, tracking: str, issue: dict) -> dict | None:
+    """Index an incident issue the bot did not open itself (or whose index was lost)."""
+    body = issue.get("body") or ""
+    key = find_marker(body, "incident")
+    m = re.fullmatch(r"([^/\s]+)/([^#\s]+)#(\d+)", key or "")
+    if m:
+        owner, name, num = m.group(1), m.group(2), int(m.group(3))
+    else:
+        m = THREAD_LINK.search(body)
+        if not m:
+            return None
+        owner, name, num = m.group(1), m.group(2), int(m.group(3))
+    try:
+        inst = await ctx.rt.clients.installation_for_repo(owner, name)
+        gh = await ctx.rt.clients.installation(inst)
+        item = await gh.getitem("/repos/{owner}/{repo}/issues/{number}", {"owner": owner, "repo": name, "number": num})
+    except (PermanentError, gidgethub.BadRequest):
+        ctx.log.warning("incident names a thread the App cannot reach", extra=ctx.extra)
+        return None
+    base = item.get("url") or f"{ctx.settings.api_url}/repos/{owner}/{name}/issues/{num}"
+    repo_data = item.get("repository") or {}
+    thread = Thread(inst, owner, name, num, bool(item.get("pull_request")), item.get("html_url", ""), base,
+                    item.get("comments_url") or base + "/comments", bool(repo_data.get("private")),
+                    bool(item.get("locked")), (item.get("user") or {}).get("login"))
+    labels = [l.get("name") for l in issue.get("labels") or []]
+    rec = {"code": (issue.get("title") or "").split(" ")[1] if (issue.get("title") or "").startswith("Incident ") else None,
+           "number": issue["number"], "html_url": issue.get("html_url"), "created_at": issue.get("created_at"),
+           "kinds": [k for k in incidents.KINDS if f"coc:{k}" in labels], "accounts": [], "thread": thread.key,
+           "thread_data": thread.as_dict(), "venue": thread.full_name,
+           "state": issue.get("state", "open"), "outcome": None}
+    await ctx.store.put(incidents.NS_INCIDENT, f"{tracking}#{issue['number']}".lower(), rec)
+    if rec["state"] == "open":
+        await ctx.store.put(incidents.NS_THREAD, f"{tracking}:{thread.key}".lower(), {"number": issue["number"]})
+    return dict(rec)
 
 
 @router.register("issue_comment", action="created")

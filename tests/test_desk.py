@@ -134,3 +134,22 @@ def test_malformed_wg_command_gets_usage_in_the_incident(fake, bot):
     inc.comment("wendy", "/coc-resolve maybe")
     assert inc.issue["state"] == "open"
     assert any("Usage" in b and "/coc-resolve" in b for b in inc.bot_comments())
+
+
+def test_an_incident_opened_by_hand_in_the_tracking_repository_can_be_acted_on(fake, bot):
+    t = Thread(fake, bot)
+    issue = fake.create_issue(TRACKING, user="wendy", title="Incident about a thread",
+                              body=f"Reported by email. Thread: {t.issue['html_url']}", labels=["coc:report"])
+    inc = Incident(fake, bot, issue["number"])
+    inc.comment("wendy", "/coc-lock 1d")
+    assert t.state["locked"] is True
+    assert any("locked as too heated" in b for b in inc.bot_comments())
+
+
+def test_an_issue_elsewhere_naming_a_thread_is_ignored(fake, bot):
+    t = Thread(fake, bot)
+    other = fake.create_issue(REPO, user="wes", title="x", body=f"Thread: {t.issue['html_url']}", labels=["coc:report"])
+    c = fake.add_comment(REPO, other["number"], user="wes", body="/coc-block @rey permanent")
+    bot.deliver(fake.event_issue_comment("created", REPO, other["number"], c))
+    bot.wait_idle()
+    assert "rey" not in fake.blocked("psf")
