@@ -123,6 +123,9 @@ class Store(abc.ABC):
         """{"due": jobs waiting to run now, "scheduled": later, "running": ..., "failed": ...}."""
 
     # -- housekeeping --------------------------------------------------------
+    async def checkpoint(self) -> None:
+        """Let the database do deferred maintenance now (the worker calls this when it is idle)."""
+
     @abc.abstractmethod
     async def prune(self, *, keep_deliveries: float, keep_jobs: float) -> int: ...
 
@@ -366,8 +369,11 @@ class SQLiteStore(Store):
         def work(conn):
             now = time.time()
             rows = conn.execute(
-                "SELECT id FROM jobs WHERE (state='queued' AND run_at<=?) OR (state='running' AND lease_until<?)"
-                " ORDER BY run_at, id LIMIT ?", (now, now, limit)).fetchall() if limit > 0 else []
+                "SELECT id FROM jobs WHERE state='queued' AND run_at<=? ORDER BY run_at, id LIMIT ?",
+                (now, limit)).fetchall() if limit > 0 else []
+            if limit > len(rows):
+                rows += conn.execute("SELECT id FROM jobs WHERE state='running' AND lease_until<? LIMIT ?",
+                                     (now, limit - len(rows))).fetchall()
             if not rows:
                 nxt = conn.execute("SELECT MIN(run_at) FROM jobs WHERE state='queued'").fetchone()[0]
                 return [], nxt
@@ -408,6 +414,11 @@ class SQLiteStore(Store):
 
     async def finish(self, job_id):
         await self._set_state(job_id, "done")
+
+    async def checkpoint(self):
+        def work():
+            return self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return await self._run(work, priority=2)
 
     async def queue_stats(self):
         def q():
