@@ -123,9 +123,6 @@ class Store(abc.ABC):
         """{"due": jobs waiting to run now, "scheduled": later, "running": ..., "failed": ...}."""
 
     # -- housekeeping --------------------------------------------------------
-    async def checkpoint(self) -> None:
-        """Let the database do deferred maintenance now (the worker calls this when it is idle)."""
-
     @abc.abstractmethod
     async def prune(self, *, keep_deliveries: float, keep_jobs: float) -> int: ...
 
@@ -414,11 +411,6 @@ class SQLiteStore(Store):
 
     async def finish(self, job_id):
         await self._set_state(job_id, "done")
-
-    async def checkpoint(self):
-        def work():
-            return self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return await self._run(work, priority=2)
 
     async def queue_stats(self):
         def q():
