@@ -120,3 +120,31 @@ def test_sigkill_after_the_comment_was_posted_does_not_post_twice(fake, tmp_path
             proc2.stop()
     finally:
         proc.stop()
+
+
+def test_duplicate_delivery_after_a_restart_is_not_processed_again(fake, make_bot):
+    bot = make_bot()
+    number, ev = remind_event(fake)
+    delivery = str(uuid.uuid4())
+    assert bot.deliver(ev, delivery=delivery)[0] == 202
+    bot.wait_idle()
+    bot.stop()
+    bot2 = make_bot()
+    status, _ = bot2.deliver(ev, delivery=delivery)
+    assert 200 <= status < 300 and status != 202
+    bot2.wait_idle()
+    assert len(bot_comments(fake, number)) == 1
+
+
+def test_scheduled_job_survives_a_restart(fake, make_bot):
+    bot = make_bot()
+    issue = fake.create_issue(REPO, user="rey", title="x")
+    c = fake.add_comment(REPO, issue["number"], user="wes", body="/coc-lock 3h")
+    bot.deliver(fake.event_issue_comment("created", REPO, issue["number"], c))
+    bot.wait_idle()
+    assert fake.issue(REPO, issue["number"])["locked"]
+    bot.stop()
+    bot2 = make_bot()
+    assert bot2.fast_forward("unlock") == 1
+    bot2.wait_idle()
+    assert fake.issue(REPO, issue["number"])["locked"] is False
