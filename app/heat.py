@@ -17,7 +17,12 @@ The thread keeps a small JSON state updated in constant time per event:
 the hottest comment, the sum of comment heat, the number of hot comments,
 the busiest hour against the thread's own pace, participants piling in,
 two accounts trading hostile replies (A-B-A-B), comments about rudeness or
-moderation, edits, deletions and negative reactions.  The thread score is a second logistic function of
+moderation, edits, deletions and negative reactions, and the *recent heat*: a
+recency-weighted mean of the comments' sharpness (their logit without the
+mild-frustration words and with length capped; each new comment weighs
+RECENT_ALPHA), relative to a typical comment's and ramped in over the first
+RECENT_RAMP replies, so a thread whose latest comments stay sharp scores
+higher than one with a single old outburst.  The thread score is a second logistic function of
 those features.  Dynamics only count in proportion to the hostility seen
 so far, so a busy but calm thread stays calm.
 
@@ -61,6 +66,10 @@ MAX_BODY = 20000       # characters of a comment body cleaned
 MAX_TEXT = 5000        # characters of cleaned prose analysed
 ABAB_CALM = 0.05       # pair heat below this is a calm exchange
 CALM_H = 0.1           # comment heat up to this is calm: it adds nothing to the thread's sum
+RECENT_ALPHA = 0.3     # weight of the newest comment in the recency-weighted mean of comment sharpness
+RECENT_RAMP = 8        # comments of history after the first before recent_heat counts in full
+RECENT_LEN_CAP = math.log1p(60) / 5   # length signal of a 60-word comment: longer is not sharper
+Z_CLIP = 6.0           # comment sharpness is clipped to +-Z_CLIP before averaging
 NEWCOMER_ASSOC = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE", "MANNEQUIN"})
 
 # Comment-level signals, in the order of the comment weight vector.
@@ -78,6 +87,7 @@ COMMENT_FEATURES = (
     "second_person",         # density of "you"
     "politeness",            # thanks, please, sorry, apologies
     "length",                # log length: a control, never a reason
+    "mild_frustration",      # "still", "again", "obviously", ...: weak alone, never a reason
 )
 # Thread-level features, in the order of the thread weight vector.
 THREAD_FEATURES = (
@@ -86,15 +96,16 @@ THREAD_FEATURES = (
     "hot_comments",          # log1p(number of comments with heat >= 0.5, beyond the first)
     "burst",                 # heat-gated log1p(comments in the busiest hour - 1)
     "pace_change",           # heat-gated log(busiest-hour rate / thread pace)
-    "volume",                # heat-gated log1p(comments)
+    "volume",                # heat-gated log1p(comments after the first)
     "participants",          # heat-gated log1p(distinct authors - 2)
     "newcomers_piling_in",   # heat-gated log1p(first-time / NONE authors)
     "back_and_forth",        # log1p(2 x heat of A-B-A-B replies above a calm baseline)
     "edits_deletions",       # heat-gated log1p(edits + deletions)
     "negative_reactions",    # log1p(-1 and confused reactions)
     "moderation_talk",       # heat-gated log1p(comments about rudeness, tone, locking, banning)
+    "recent_heat",           # recency-weighted mean comment sharpness above a typical comment's, ramped in with history
 )
-NOT_REASONS = frozenset({"length", "second_person", "politeness", "volume"})
+NOT_REASONS = frozenset({"length", "second_person", "politeness", "volume", "mild_frustration"})
 
 DETAILS = {
     "insult_at_person": "insulting words addressed to a person",
@@ -118,6 +129,7 @@ DETAILS = {
     "edits_deletions": "comments edited or deleted",
     "negative_reactions": "negative reactions",
     "moderation_talk": "comments about rudeness, tone or moderation",
+    "recent_heat": "the latest comments are sharper than usual",
 }
 
 
@@ -252,7 +264,8 @@ def _phrases(*lists: list) -> _Phrases:
                     frozenset(by_needle), tuple(groups))
 
 
-_CATEGORIES = ("insult", "profanity", "disparaging", "civility_talk", "frustration", "politeness")
+_CATEGORIES = ("insult", "profanity", "disparaging", "civility_talk", "frustration", "politeness",
+               "mild_frustration")
 
 
 @dataclass(frozen=True)
@@ -264,6 +277,7 @@ class _Model:
     thread_w: tuple
     cats: dict             # category -> frozenset of tokens (bytes)
     lex: frozenset         # union of the category sets
+    ins_prof: frozenset    # insults and profanity: the words that can be aimed at a person
     interesting: frozenset  # every token any rule looks at
     you: frozenset
     self_words: frozenset
@@ -272,6 +286,7 @@ class _Model:
     masks: _Phrases
     foreign_re: re.Pattern | None
     hot_level: float
+    calm_z: float          # sharpness of a typical comment: the zero of recent_heat
     window_before: int
     window_after: int
 
@@ -300,6 +315,7 @@ def _load_model(raw: dict) -> _Model:
         thread_w=tuple(float(tw.get(k, 0.0)) for k in THREAD_FEATURES),
         cats=cats,
         lex=frozenset(seen),
+        ins_prof=cats["insult"] | cats["profanity"],
         interesting=frozenset(seen) | you | self_words | phrases.tokens | masks.tokens,
         you=you,
         self_words=self_words,
@@ -308,6 +324,7 @@ def _load_model(raw: dict) -> _Model:
         masks=masks,
         foreign_re=re.compile("|".join(f"(?:{p})" for p in foreign)) if foreign else None,
         hot_level=float(raw.get("hot_level", 0.5)),
+        calm_z=float(raw.get("recent_calm_z", -3.5)),
         window_before=int(raw.get("target_window", [4, 2])[0]),
         window_after=int(raw.get("target_window", [4, 2])[1]),
     )
@@ -463,15 +480,15 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
         n_you += toks.count(w)
     if b"@" in spaced:   # @mentions address people too (not e-mail addresses: no space before @)
         n_you += spaced.count(b" @") + spaced.startswith(b"@") - spaced.count(b" @ ") - spaced.endswith(b" @")
-    # 0 insult, 1 profanity, 2 disparaging, 3 civility_talk, 4 frustration, 5 politeness
-    counts = [0, 0, 0, 0, 0, 0]
+    # 0 insult, 1 profanity, 2 disparaging, 3 civility_talk, 4 frustration, 5 politeness, 6 mild frustration
+    counts = [0, 0, 0, 0, 0, 0, 0]
     word_cat = mdl.word_cat
     for w in hits:
         counts[word_cat[w]] += toks.count(w)
     ins_t = prof_t = ins = prof = 0
     if counts[0] or counts[1]:
         insults = mdl.cats["insult"]
-        targeted = hits - mdl.cats["disparaging"] - mdl.cats["civility_talk"] - mdl.cats["frustration"] - mdl.cats["politeness"]
+        targeted = hits & mdl.ins_prof
         selfw = mdl.self_words
         you_pos: list[int] = []
         self_pos: list[int] = []
@@ -498,15 +515,15 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
                 prof += 1
     prof += foreign
     L = _LOG1P
-    c2, c3, c4, c5 = counts[2], counts[3] + civil, counts[4] + frus, counts[5]
+    c2, c3, c4, c5, c6 = counts[2], counts[3] + civil, counts[4] + frus, counts[5], counts[6]
     n = len(toks)
-    if ins_t | prof_t | ins | prof | c2 | hostile | c3 | c4 | shout | punct | c5 < 64:
+    if ins_t | prof_t | ins | prof | c2 | hostile | c3 | c4 | shout | punct | c5 | c6 < 64:
         return [L[ins_t], L[prof_t], L[ins], L[prof], L[c2], L[hostile], L[c3], L[c4], L[shout],
-                L[punct], n_you / (n + 5.0) * 10.0, L[c5], math.log1p(n) / 5.0]
+                L[punct], n_you / (n + 5.0) * 10.0, L[c5], math.log1p(n) / 5.0, L[c6]]
     log1p = math.log1p
     return [log1p(ins_t), log1p(prof_t), log1p(ins), log1p(prof), log1p(c2), log1p(hostile),
             log1p(c3), log1p(c4), log1p(shout), log1p(punct), n_you / (n + 5.0) * 10.0,
-            log1p(c5), log1p(n) / 5.0]
+            log1p(c5), log1p(n) / 5.0, log1p(c6)]
 
 
 def _near(pos: list[int], i: int, before: int, after: int) -> int:
@@ -563,6 +580,8 @@ def new_state() -> dict:
         "seen": {},         # comment_id -> [heat, negative reactions]; LRU, capped
         "n_timed": 0,
         "civil": 0,         # comments talking about civility or moderation
+        "ez": 0.0,          # recency-weighted sum of comment sharpness (weight RECENT_ALPHA per comment)
+        "ew": 0.0,          # the same sum of the weights (the mean is ez / ew)
     }
 
 
@@ -659,6 +678,10 @@ def _update_fields(st: dict, mdl: _Model, kind: str | None, body: str | None, au
         st["edits"] += 1   # an edit of a comment we never saw: score its text as new
 
     st["n"] += 1
+    zc = _sharpness(z, x, mdl)
+    keep = 1.0 - RECENT_ALPHA
+    st["ez"] = keep * st["ez"] + RECENT_ALPHA * zc
+    st["ew"] = keep * st["ew"] + RECENT_ALPHA
     if x[6] > 0.0:
         st["civil"] += 1
     if h > CALM_H:
@@ -723,6 +746,18 @@ def _update_fields(st: dict, mdl: _Model, kind: str | None, body: str | None, au
             del last[0]
 
 
+def _sharpness(z: float, x: list, mdl: _Model) -> float:
+    """A comment's logit as recent_heat averages it: without the mild
+    frustration words ("still", "again": common in calm threads) and with the
+    length control capped at RECENT_LEN_CAP (a thread of long calm comments is
+    not heated), clipped to +-Z_CLIP."""
+    if x[13]:                       # mild_frustration
+        z -= mdl.comment_w[13] * x[13]
+    if x[12] > RECENT_LEN_CAP:      # length
+        z -= mdl.comment_w[12] * (x[12] - RECENT_LEN_CAP)
+    return -Z_CLIP if z < -Z_CLIP else Z_CLIP if z > Z_CLIP else z
+
+
 def _fresh(state: dict | None) -> dict:
     """A working copy of a stored state (missing keys filled in); the
     caller's dict and its containers are never changed."""
@@ -758,7 +793,7 @@ def _l1p(n: int) -> float:
     return _LOG1P[n] if 0 <= n < 64 else math.log1p(n)
 
 
-def thread_features(st: dict) -> list[float]:
+def thread_features(st: dict, model: _Model | None = None) -> list[float]:
     """Feature vector (see THREAD_FEATURES) of a thread state."""
     mz = st["max_z"]
     mz = -8.0 if mz < -8.0 else 8.0 if mz > 8.0 else mz
@@ -773,14 +808,27 @@ def thread_features(st: dict) -> list[float]:
         L(st["n_hot"] - 1) if st["n_hot"] > 1 else 0.0,
         gate * L(b - 1) if b > 1 else 0.0,
         gate * st["pace"],
-        gate * L(st["n"]),
+        gate * L(st["n"] - 1) if st["n"] > 1 else 0.0,
         gate * L(na - 2) if na > 2 else 0.0,
         gate * L(st["n_new"]),
         math.log1p(2.0 * st["abab_h"]) if st["abab_h"] else 0.0,
         gate * L(st["edits"] + st["deletes"]),
         L(st["neg"]),
         gate * L(st["civil"]),
+        _recent(st, (model or _m()).calm_z),
     ]
+
+
+def _recent(st: dict, calm_z: float) -> float:
+    """recent_heat: the recency-weighted mean comment sharpness above a
+    typical comment's, ramped in over the first RECENT_RAMP replies (zero for
+    a thread of one comment, whose heat is its hottest comment)."""
+    n = st["n"]
+    ew = st["ew"]
+    if n < 2 or ew <= 0.0:
+        return 0.0
+    ramp = (n - 1) / RECENT_RAMP if n <= RECENT_RAMP else 1.0
+    return ramp * (st["ez"] / ew - calm_z)
 
 
 REASON_MIN = 0.25   # contributions (in logit units) smaller than this are not named
@@ -811,7 +859,7 @@ def _detail(name: str, st: dict) -> str:
 def _result(st: dict, mdl: _Model) -> HeatResult:
     if st["n"] == 0 and not st["deletes"]:
         return HeatResult(0.0, [], [])
-    f = thread_features(st)
+    f = thread_features(st, mdl)
     tw = mdl.thread_w
     z = mdl.thread_bias
     for w, v in zip(tw, f):

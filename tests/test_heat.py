@@ -201,6 +201,45 @@ def test_hostility_across_several_comments_adds_up():
     assert three_hot.score > one_hot.score
 
 
+SHARP = ["Seriously, this is ridiculous.", "What a joke, honestly useless.", "Unbelievable. This is absurd.",
+         "This is ridiculous and you keep ignoring it.", "Seriously? What a waste of time."]
+MILD = ["Thanks, looks good.", "Could you add a test?", "Done, pushed a fix.", "Rebased on main.", "LGTM."]
+
+
+def test_sustained_sharpness_raises_the_score_and_recent_comments_weigh_more():
+    calm = score_thread(thread(MILD * 2, minutes=[i * 90 for i in range(10)]))
+    sharp_late = score_thread(thread(MILD + SHARP, minutes=[i * 90 for i in range(10)]))
+    sharp_early = score_thread(thread(SHARP + MILD, minutes=[i * 90 for i in range(10)]))
+    assert calm.score < 0.3
+    assert sharp_late.score > sharp_early.score > calm.score
+    assert is_heated(sharp_late.score)
+    assert any(r["signal"] == "recent_heat" for r in sharp_late.reasons)
+
+
+def test_everyday_words_and_long_comments_do_not_add_up_to_heat():
+    """Words such as "still" or "again" and long calm comments are common in calm threads: many of them in a
+    row must not make a thread heated."""
+    still = ["Still happening for me on 3.2.", "Same here, still broken after upgrading.",
+             "Can confirm, still an issue on Windows.", "Ran it again with the new build, same error.",
+             "Obviously a regression; it worked again after a downgrade.", "Still seeing this too, honestly."] * 3
+    para = ("The scheduler keeps a priority queue of pending jobs; each worker pops the next job, runs it in a "
+            "subprocess and reports the exit status back over a pipe. When the pipe closes early we retry once "
+            "and then mark the job as failed, so the queue does not stall and we don't lose the result. ") * 15
+    for bodies in (still, [para] * 30):
+        res = score_thread(thread(bodies, [f"u{i % 7}" for i in range(len(bodies))],
+                                  [i * 20 for i in range(len(bodies))], ["NONE"] * len(bodies)))
+        assert res.score < 0.3, res
+
+
+def test_a_state_stored_by_an_older_version_still_works():
+    st, _ = observe(None, HeatEvent(body="Thanks!", author="a", comment_id=1, created_at=ts(0)))
+    for key in ("ez", "ew"):
+        st.pop(key, None)
+    st, res = observe(st, HeatEvent(body="You are a clueless moron.", author="b", comment_id=2, created_at=ts(1)))
+    assert res.score >= heat.DEFAULT_THRESHOLD
+    assert st["n"] == 2
+
+
 # ---------------------------------------------------------------- state
 
 def test_observe_is_incremental_and_json_serialisable():

@@ -440,17 +440,20 @@ def test_edits_and_deletions_feed_the_estimate(fake, bot):
 
 def test_heat_state_and_cooldown_survive_restarts(fake, make_bot):
     at = crossing(SLOW_BURN)
-    half = at - 1
-    assert half > 0 and crossing(SLOW_BURN[half:]) == -1, \
-        f"premise: neither half alone is heated, the whole is (offline scores {offline(SLOW_BURN)})"
+    assert at > 1 and crossing([SLOW_BURN[at]]) == -1, \
+        f"premise: the crossing comment alone is not heated (offline scores {offline(SLOW_BURN)})"
     bot = make_bot()
     t = Convo(fake, bot)
-    t.stream(SLOW_BURN[:half])
+    t.stream(SLOW_BURN[:at])
     assert t.bot_comments() == []
+    seen = t.heat()["state"]["n"]
     bot.stop()
 
-    t.bot = bot = make_bot()                   # same database
-    t.stream(SLOW_BURN[half:])
+    t.bot = bot = make_bot()                   # same database: the thread's heat is still there
+    assert t.heat()["state"]["n"] == seen
+    t.say(*SLOW_BURN[at])                      # only heated together with what came before the restart
+    assert len(t.reminders()) == 1
+    t.stream(SLOW_BURN[at + 1:])
     assert len(t.reminders()) == 1
     fake.wait_for(lambda f: len(heated_incidents(f)) == 1)
     bot.stop()

@@ -18,12 +18,17 @@ data, see its README).  Deterministic: same data, same file.
 * Thread weights: logistic regression of the thread features on all three
   training sets.  Features the data cannot teach (authors are absent from
   it: participants, newcomers, A-B-A-B, edits, reactions) keep hand-set
-  priors.
+  priors.  The zero of recent_heat (`recent_calm_z`) is the median comment
+  sharpness over the training PR threads' comments.
 * Default threshold: the whole fit is cross-validated (5 folds by
   repository, inside the training split); on the pooled thread-level sets
   (issues + PR threads) the threshold maximises F0.5 over a 0.05 grid among
   points where each set keeps precision >= TARGET_PRECISION (>= 15 flagged).
   Precision, not recall: a wrong reminder in a calm thread costs trust.
+  Ties go to the higher threshold.
+* The same cross-validation is printed at the end, with the ROC-AUC on PR
+  threads of >= 5 comments: that, not the held-out part, is the number to
+  tune against (`bench/heat_eval.py` prints it next to train and held-out).
 """
 from __future__ import annotations
 
@@ -74,16 +79,22 @@ insulting offensive offended offend attitude tone toxic toxicity harass harassme
 harassed abusive hostile hostility coc civil uncivil polite politeness ban banned banning
 racist racism politics political drama flaming sarcasm sarcastic patronizing condescending
 entitled entitlement bullying bully threatening etiquette manners
+heated unproductive unprofessional inflammatory derogatory demeaning belittle belittling condescension
 """.split()
 # not listed, being everyday technical words: respect ("with respect to"),
 # behaviour/behave, conduct ("conduct a test"), personal, threat ("threat
 # model"), flame ("flame graph")
 FRUSTRATION = """
-seriously wow unbelievable annoying annoyed frustrating frustrated frustration angry mad
+seriously unbelievable annoying annoyed frustrating frustrated frustration angry mad
 furious hate hates hated rant ranting whining whine complain complaining ugh argh smh
-disappointed disappointing disappointment ridiculous absurd unacceptable again still never
-nobody everyone anymore literally honestly clearly obviously apparently refuse refused
-ignored ignoring ignore excuse excuses waste wasted blame blaming
+disappointed disappointing disappointment ridiculous absurd unacceptable refuse refused
+ignored ignoring excuse excuses waste wasted blame blaming
+""".split()
+# Everyday words that lean towards frustration in a complaint but are just as
+# often calm ("still happening on 3.2", "ran it again"): a separate, weaker
+# signal that never names a reason and does not count towards recent heat.
+MILD_FRUSTRATION = """
+still again never nobody everyone anymore literally honestly clearly obviously apparently wow ignore
 """.split()
 POLITENESS = """
 thanks thank thx ty please pls plz sorry apologies apologize apologise apologizing
@@ -146,7 +157,9 @@ HOSTILE_PHRASES = [
     ("whatever_you_say luck_with_that", r"\bwhatever you say\b|\bgood luck with that\b"),
 ]
 CIVILITY_PHRASES = [
-    ("lock locking locked", r"\block(?:ing|ed)? (?:this |the )?(?:thread|issue|conversation|discussion|pr|pull request)\b"),
+    ("lock locking locked", r"\block(?:ing|ed)? (?:this |the )?(?:thread|issue|conversation|discussion|pr|pull request)\b"
+                            r"|\b(?:i'm|i am|i'll|i will|going to|we're|we are|we'll|we will) lock(?:ing)? (?:this|it)\b"),
+    ("heated", r"\b(?:too|getting|got|very|rather|bit) heated\b"),
     ("conduct", r"\bcode of conduct\b"),
     ("civil respectful polite constructive calm professional",
      r"\b(?:be|stay|keep it|remain) (?:civil|respectful|nice|polite|constructive|calm|professional|kind)\b|\bcalm down\b"),
@@ -186,6 +199,7 @@ TECHNICAL_MASKS = [
     ("suck sucks", r"\bsucks? (?:in|up)\b"),
     ("attack attacks", r"\b(?:security|ddos|dos|timing|replay|injection|xss|csrf|mitm|brute[- ]force|side[- ]channel) attacks?\b"),
     ("toxic", r"\btoxic (?:waste|dependency|dependencies)\b"),
+    ("heated", r"\bheated (?:bed|chamber|build|plate|enclosure|nozzle|element|tank)s?\b"),
     ("mess", r"\bmess(?:ing)? (?:with|around|up)\b"),
     ("nuts", r"\bnuts and bolts\b"),
     ("shame", r"\bshame(?:less)? plug\w*\b"),
@@ -219,7 +233,7 @@ OTHER_LANGUAGE_PROFANITY = [
 
 
 def lexicon() -> dict:
-    listed = set(PROFANITY) | set(INSULT) | set(DISPARAGING) | set(CIVILITY) | set(FRUSTRATION)
+    listed = set(PROFANITY) | set(INSULT) | set(DISPARAGING) | set(CIVILITY) | set(FRUSTRATION) | set(MILD_FRUSTRATION)
     clash = listed & set(TECHNICAL_WORDS)
     assert not clash, f"technical words in the word lists: {sorted(clash)}"
     return {
@@ -229,6 +243,8 @@ def lexicon() -> dict:
         "civility_talk": sorted(set(CIVILITY) - set(INSULT) - set(DISPARAGING)),
         "frustration": sorted(set(FRUSTRATION) - set(INSULT) - set(DISPARAGING) - set(CIVILITY)),
         "politeness": sorted(set(POLITENESS)),
+        "mild_frustration": sorted(set(MILD_FRUSTRATION) - set(FRUSTRATION) - set(INSULT) - set(DISPARAGING)
+                                   - set(CIVILITY) - set(POLITENESS)),
         "second_person": sorted(set(SECOND_PERSON)),
         "first_person": sorted(set(FIRST_PERSON)),
         "hostile_phrases": [list(p) for p in HOSTILE_PHRASES],
@@ -260,13 +276,15 @@ COMMENT_PRIOR = {
     "insult_at_person": 3.0, "profanity_at_person": 3.0, "insult": 1.5, "profanity": 1.5,
     "disparaging": 1.0, "hostile_phrase": 2.5, "civility_talk": 1.0, "frustration": 0.5,
     "shouting": 1.5, "exclamations": 0.5, "second_person": 0.0, "politeness": -0.5, "length": 0.0,
+    "mild_frustration": 0.3,
 }
 THREAD_PRIOR = {"hottest_comment": 1.0, "overall_heat": 0.5, "hot_comments": 0.5, "burst": 0.5,
-                "pace_change": 0.5, "volume": 0.0, "moderation_talk": 0.5}
+                "pace_change": 0.5, "volume": 0.0, "moderation_talk": 0.5, "recent_heat": 1.0}
 HOSTILE_COMMENT = ("insult_at_person", "profanity_at_person", "insult", "profanity",
                    "disparaging", "hostile_phrase", "civility_talk", "frustration",
-                   "shouting", "exclamations")
-NONNEG_THREAD = ("hottest_comment", "overall_heat", "hot_comments", "burst", "pace_change", "moderation_talk")
+                   "shouting", "exclamations", "mild_frustration")
+NONNEG_THREAD = ("hottest_comment", "overall_heat", "hot_comments", "burst", "pace_change", "moderation_talk",
+                 "recent_heat")
 
 
 # ---------------------------------------------------------------- data
@@ -399,38 +417,48 @@ def fit(data: dict[str, list[dict]]) -> dict:
     model = fit_weights_only(train, base_model())
     for part in ("comment_weights", "thread_weights"):
         model[part] = {k: round(v, 4) for k, v in model[part].items()}
-    model["default_threshold"] = choose_threshold(train, model)
+    CV_SCORES[:] = cross_validate(train, model)
+    model["default_threshold"] = choose_threshold(CV_SCORES)
     heat.use_model(None)
     return model
 
 
-def choose_threshold(train: dict, model: dict) -> float:
-    """Cross-validate the whole fit by repository fold inside the training
-    split, then pick the threshold (see the module docstring)."""
-    scored: list[tuple[float, bool]] = []
-    folds = 5
-    def fold_of(t):
-        return int.from_bytes(hashlib.sha256(("fold:" + repo_key(t["id"])).encode()).digest()[:4], "big") % folds
-    for f in range(folds):
-        sub = {k: [t for t in v if fold_of(t) != f] for k, v in train.items()}
-        test = {k: [t for t in v if fold_of(t) == f] for k, v in train.items()}
+FOLDS = 5
+
+
+def fold_of(thread_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(("fold:" + repo_key(thread_id)).encode()).digest()[:4], "big") % FOLDS
+
+
+def cross_validate(train: dict, model: dict) -> list[tuple[float, bool, str, int]]:
+    """Refit the whole model (comment and thread weights) on 4 of 5 folds by
+    repository inside the training split and score the 5th; returns
+    [(score, label, set name, number of comments)] for every training thread."""
+    scored: list[tuple[float, bool, str, int]] = []
+    for f in range(FOLDS):
+        sub = {k: [t for t in v if fold_of(t["id"]) != f] for k, v in train.items()}
+        test = {k: [t for t in v if fold_of(t["id"]) == f] for k, v in train.items()}
         m = fit_weights_only(sub, model)
         heat.use_model(m)
         for name in ("comments", "issues", "prs"):
             for t in test[name]:
                 s = heat.score_thread(t["comments"]).score
-                scored.append((s, bool(t["label"]), name))
+                scored.append((s, bool(t["label"]), name, len(t["comments"])))
     heat.use_model(model)
-    CV_SCORES[:] = scored
+    return scored
+
+
+def choose_threshold(scored: list[tuple[float, bool, str, int]]) -> float:
+    """The threshold from cross-validated scores (see the module docstring)."""
     # thread-level sets decide: issues (the target) and PR threads.  The
     # threshold maximises F-beta with beta = 0.5 (precision weighs twice
     # recall) on the two pooled, among points where each of the two keeps a
     # precision >= TARGET_PRECISION.
     grid = [round(0.30 + 0.05 * k, 2) for k in range(14)]      # 0.30 .. 0.95
     def pr(thr, names):
-        tp = sum(1 for s, y, n in scored if n in names and s >= thr and y)
-        fp = sum(1 for s, y, n in scored if n in names and s >= thr and not y)
-        pos = sum(1 for s, y, n in scored if n in names and y)
+        tp = sum(1 for s, y, n, _ in scored if n in names and s >= thr and y)
+        fp = sum(1 for s, y, n, _ in scored if n in names and s >= thr and not y)
+        pos = sum(1 for s, y, n, _ in scored if n in names and y)
         return tp, fp, pos
     best, best_f = grid[-1], -1.0
     for thr in grid:
@@ -441,12 +469,12 @@ def choose_threshold(train: dict, model: dict) -> float:
             continue
         p, r = tp / (tp + fp), tp / pos
         f = 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
-        if f > best_f:
+        if f >= best_f:     # ties go to the higher threshold: precision first
             best, best_f = thr, f
     return best
 
 
-CV_SCORES: list[tuple[float, bool, str]] = []
+CV_SCORES: list[tuple[float, bool, str, int]] = []
 
 
 def fit_weights_only(train: dict, base: dict) -> dict:
@@ -462,6 +490,8 @@ def fit_weights_only(train: dict, base: dict) -> dict:
                           prior=COMMENT_PRIOR)
     m["comment_weights"] = {"bias": cb, **cw}
     heat.use_model(m)
+    m["recent_calm_z"] = calm_logit(train["prs"])
+    heat.use_model(m)
     tx, ty, sw = [], [], []
     for name in ("comments", "issues", "prs"):
         vs = thread_vectors(train[name])
@@ -472,6 +502,34 @@ def fit_weights_only(train: dict, base: dict) -> dict:
                           fixed=THREAD_PRIORS, sample_w=sw, prior=THREAD_PRIOR)
     m["thread_weights"] = {"bias": tb, **tw}
     return m
+
+
+def calm_logit(threads: list[dict]) -> float:
+    """The zero of recent_heat: the median comment sharpness (the comment
+    logit as recent_heat averages it) over the comments of the (training) PR
+    threads -- what a typical comment in a discussion scores.  Uses the
+    comment weights of the model in use."""
+    mdl = heat._m()
+    zs = []
+    for t in threads:
+        for c in t["comments"]:
+            x = heat.comment_signals(c.get("body") or "", mdl)
+            z = mdl.comment_bias + sum(a * b for a, b in zip(mdl.comment_w, x))
+            zs.append(heat._sharpness(z, x, mdl))
+    zs.sort()
+    if not zs:
+        return -3.5
+    return round(zs[len(zs) // 2], 3)
+
+
+def roc_auc(scores, labels) -> float:
+    """ROC-AUC, ties counted half (pairwise; the sets here are small)."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    if not pos or not neg:
+        return float("nan")
+    won = sum(1.0 if p > q else 0.5 if p == q else 0.0 for p in pos for q in neg)
+    return won / (len(pos) * len(neg))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,11 +549,13 @@ def main(argv: list[str] | None = None) -> int:
     for thr in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         line = f"  threshold {thr:.2f}:"
         for name in ("comments", "issues", "prs"):
-            tp = sum(1 for s, y, n in CV_SCORES if n == name and s >= thr and y)
-            fp = sum(1 for s, y, n in CV_SCORES if n == name and s >= thr and not y)
-            pos = sum(1 for s, y, n in CV_SCORES if n == name and y)
+            tp = sum(1 for s, y, n, _ in CV_SCORES if n == name and s >= thr and y)
+            fp = sum(1 for s, y, n, _ in CV_SCORES if n == name and s >= thr and not y)
+            pos = sum(1 for s, y, n, _ in CV_SCORES if n == name and y)
             line += f"  {name}: P {tp / (tp + fp) if tp + fp else 0:.2f} R {tp / pos:.2f} ({tp}/{tp + fp})"
         print(line)
+    big = [(s, y) for s, y, n, k in CV_SCORES if n == "prs" and k >= 5]
+    print(f"  ROC-AUC, PR threads of >= 5 comments (n={len(big)}): {roc_auc(*zip(*big)):.3f}")
     return 0
 
 
