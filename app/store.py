@@ -298,7 +298,6 @@ class SQLiteStore(Store):
             self._flushing = False
 
     def _insert_deliveries(self, items) -> list[bool]:
-
         def work(conn):
             now = time.time()
             out = []
