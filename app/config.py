@@ -214,6 +214,11 @@ class ConfigLoader:
         repo_level = await self._level(gh, owner, repo, installation_id)
         return Config(merge(merge(DEFAULTS, org_level), repo_level))
 
+    async def load_own(self, gh, owner: str, repo: str, installation_id: int | None = None) -> Config:
+        """A repository's own file over the defaults, without the organisation's level: the tracking
+        repository's settings about incidents (sla.acknowledge, enabled) are its own."""
+        return Config(merge(DEFAULTS, await self._level(gh, owner, repo, installation_id)))
+
     async def forget(self, owner: str, repo: str, paths=(CONFIG_PATH,)) -> None:
         for path in paths:
             await self.store.delete(CACHE_NS, f"{owner}/{repo}:{path}".lower())

@@ -316,7 +316,7 @@ async def schedule_nudge(rt, gh, tracking: str, number: int) -> None:
     """The SLA clock starts when an incident becomes a report or heated one; sla.acknowledge is read
     from the tracking repository's own configuration."""
     owner, repo = tracking.split("/", 1)
-    config = await rt.config.load(gh, owner, repo)
+    config = await rt.config.load_own(gh, owner, repo)
     seconds = config.seconds("sla.acknowledge")
     await rt.store.enqueue("nudge", {"tracking": tracking, "number": number, "sla": seconds},
                            run_at=time.time() + seconds, key=f"nudge:{tracking}#{number}".lower())

@@ -104,7 +104,7 @@ async def desk_comment(event, ctx):
         await mark_triaged(ctx, gh, tracking, issue["number"])
     if not is_command:
         return
-    tconfig = await ctx.rt.config.load(gh, owner, repo, ctx.installation_id)
+    tconfig = await ctx.rt.config.load_own(gh, owner, repo, ctx.installation_id)
     if not tconfig["enabled"]:
         return
     thread = Thread.from_dict(rec["thread_data"])
