@@ -552,9 +552,14 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         headers = {k.lower(): v for k, v in request.headers.items()}
         with self._lock:
             slow = self._take_delay(method, path)
+            state = self._st
         if slow:
             await asyncio.sleep(slow)
         with self._lock:
+            if self._st is not state:
+                # A request delayed across reset() belongs to a world that no longer exists (its sender
+                # was, say, a killed server): it must not leak into the next test's records.
+                return web.json_response({"message": "Service Unavailable (fake reset)"}, status=503)
             resp, delay = self._dispatch(method, path, query, headers, raw)
         if delay:
             await asyncio.sleep(delay)

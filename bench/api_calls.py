@@ -38,12 +38,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.fakegithub import FakeGitHub  # noqa: E402
-from tests.harness import BotThread, bot_env, wait_until  # noqa: E402
+from tests.harness import BotThread, bot_env, populate_world, wait_until  # noqa: E402
 
-ORG = "psf"
-REPO = "psf/black"
-TRACKING = "psf-coc/incidents"
-MAINTAINERS = {"ada": "admin", "mia": "maintain", "wes": "write", "tia": "triage", "rey": "read"}
+from tests.harness import ORG, REPO, TRACKING  # noqa: E402,F401  (the world's names)
 COMMENTERS = [f"user{i:02d}" for i in range(1, 31)] + ["ada", "mia", "wes", "tia", "rey"]
 
 CALM = [
@@ -83,19 +80,9 @@ QUOTING = [  # mention a command without running it
 
 # --------------------------------------------------------------------------------------------- world
 def setup_world(fake: FakeGitHub) -> None:
-    """The conftest's world."""
+    """The test suite's world (tests/harness.py)."""
     fake.reset()
-    inst = fake.add_installation(ORG)
-    fake.add_repo(REPO, installation_id=inst)
-    fake.add_repo("psf/private-repo", installation_id=inst, private=True)
-    for login, role in MAINTAINERS.items():
-        fake.set_permission(REPO, login, role)
-        fake.set_permission("psf/private-repo", login, role)
-    wg_inst = fake.add_installation("psf-coc")
-    fake.add_repo(TRACKING, installation_id=wg_inst, private=True)
-    fake.set_permission(TRACKING, "wendy", "write")
-    fake.set_permission(TRACKING, "olga", "read")
-    fake.installation_ids = {"psf": inst, "psf-coc": wg_inst}
+    populate_world(fake)
 
 
 def start_bot(fake: FakeGitHub, tmp: Path, name: str) -> BotThread:

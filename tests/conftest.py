@@ -4,11 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.fakegithub import FakeGitHub
-from tests.harness import BotThread, bot_env
-
-ORG = "psf"
-REPO = "psf/black"
-TRACKING = "psf-coc/incidents"
+from tests.harness import ORG, REPO, TRACKING, BotThread, bot_env, populate_world  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -24,17 +20,7 @@ def fake(fake_session):
     owned by a separate organisation (its own installation)."""
     f = fake_session
     f.reset()
-    inst = f.add_installation(ORG)
-    f.add_repo(REPO, installation_id=inst)
-    f.add_repo("psf/private-repo", installation_id=inst, private=True)
-    for login, role in (("ada", "admin"), ("mia", "maintain"), ("wes", "write"), ("tia", "triage"), ("rey", "read")):
-        f.set_permission(REPO, login, role)
-        f.set_permission("psf/private-repo", login, role)
-    wg_inst = f.add_installation("psf-coc")
-    f.add_repo(TRACKING, installation_id=wg_inst, private=True)
-    f.set_permission(TRACKING, "wendy", "write")
-    f.set_permission(TRACKING, "olga", "read")
-    f.installation_ids = {"psf": inst, "psf-coc": wg_inst}
+    populate_world(f)
     yield f
     assert f.violations == [], "requests GitHub's API description does not allow:\n" + "\n".join(f.violations)
 

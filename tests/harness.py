@@ -76,6 +76,29 @@ def bot_env(fake, db_path: Path, **overrides) -> dict:
     return env
 
 
+ORG = "psf"
+REPO = "psf/black"
+TRACKING = "psf-coc/incidents"
+ROLES = {"ada": "admin", "mia": "maintain", "wes": "write", "tia": "triage", "rey": "read"}
+
+
+def populate_world(fake) -> dict:
+    """A typical PSF world: an org repo (and a private one) with people of every role, and a private
+    tracking repository owned by a separate organisation with its own installation."""
+    inst = fake.add_installation(ORG)
+    fake.add_repo(REPO, installation_id=inst)
+    fake.add_repo("psf/private-repo", installation_id=inst, private=True)
+    for login, role in ROLES.items():
+        fake.set_permission(REPO, login, role)
+        fake.set_permission("psf/private-repo", login, role)
+    wg_inst = fake.add_installation("psf-coc")
+    fake.add_repo(TRACKING, installation_id=wg_inst, private=True)
+    fake.set_permission(TRACKING, "wendy", "write")
+    fake.set_permission(TRACKING, "olga", "read")
+    fake.installation_ids = {"psf": inst, "psf-coc": wg_inst}
+    return fake.installation_ids
+
+
 class Deliverer:
     """Sends signed deliveries like GitHub does."""
 
