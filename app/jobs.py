@@ -94,6 +94,12 @@ class Worker:
             last_claim = now
             free = self.concurrency - len(self._running)
             self._wake.clear()
+            if free <= 0:  # every slot busy: wait for one to finish
+                try:
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    pass
+                continue
             try:
                 jobs, due = await self.rt.store.claim(free, LEASE)
             except Exception:

@@ -148,3 +148,14 @@ def test_scheduled_job_survives_a_restart(fake, make_bot):
     assert bot2.fast_forward("unlock") == 1
     bot2.wait_idle()
     assert fake.issue(REPO, issue["number"])["locked"] is False
+
+
+def test_more_due_jobs_than_workers_are_all_processed(fake, make_bot):
+    bot = make_bot(COC_WORKERS="2")
+    numbers = []
+    for _ in range(12):
+        number, ev = remind_event(fake)
+        numbers.append(number)
+        assert bot.deliver(ev)[0] == 202
+    bot.wait_idle(30)
+    assert all(len(bot_comments(fake, n)) == 1 for n in numbers)
