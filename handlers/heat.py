@@ -144,8 +144,11 @@ async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> 
                                                  "signals": [r["signal"] for r in result.reasons]}, ttl=KEEP)
         return
     log.info("heated thread: reminding", extra=extra)
-    if config["reminders"]["auto"]:
-        # The same reminder (and repository template) as /coc-remind, posted exactly once per alert.
+    cooldown = parse_duration(config["reminders"]["cooldown"] or DEFAULTS["reminders"]["cooldown"])
+    recent = now - (record.get("last_reminder_at") or 0) < cooldown
+    if config["reminders"]["auto"] and not recent:
+        # The same reminder (and repository template) as /coc-remind, posted exactly once per alert;
+        # skipped when one (a maintainer's, say) was posted within reminders.cooldown.
         await remind.run(_bot_ctx(ctx, gh, thread, config, key), None)
     tracking = await incidents.tracking_repo(ctx.rt, config)
     if tracking:

@@ -508,3 +508,12 @@ def test_the_opening_post_counts_as_the_first_comment(fake, bot):
     bot.wait_idle()
     state = bot.call(bot.rt.store.get("heat", f"psf/black#{issue['number']}"))
     assert state is not None and state["hot"]  # the hostile opening post is evidence already
+
+
+def test_no_automatic_reminder_right_after_a_maintainers_reminder(fake, bot):
+    t = Convo(fake, bot)
+    t.say("wes", "MEMBER", 0, "/coc-remind")
+    assert len(t.bot_comments()) == 1
+    t.stream(HEATED)
+    assert len(t.bot_comments()) == 1  # still only the maintainer's reminder
+    fake.wait_for(lambda f: len(heated_incidents(f)) == 1)  # the working group still hears of it
