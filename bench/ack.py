@@ -244,9 +244,11 @@ def main() -> None:
         total = args.requests / (args.requests / bot["rps"] + bot["drain"])
         print(f"conduct-bot processed the burst's backlog {bot['drain']:.1f}s after the last 202 "
               f"(acknowledged and processed: {total:.0f} deliveries/s end to end)")
-    ratio = results[1]["rps"] / results[0]["rps"]
-    print(f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratios)}")
-    print(f"throughput ratio conduct-bot / bare: {ratio:.2f} (target >= 0.50); "
+    # Each round measures both servers back to back; the median round ratio resists a noisy neighbour.
+    ratio = statistics.median(ratios)
+    print(f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratios)} (best of each server: "
+          f"{results[1]['rps'] / results[0]['rps']:.2f})")
+    print(f"throughput ratio conduct-bot / bare, median round: {ratio:.2f} (target >= 0.50); "
           f"p99 at {args.rate:.0f}/s: {results[1]['p99']:.1f} ms (target < 50 ms)")
 
 
