@@ -35,13 +35,16 @@ Weights and word lists live in ``app/data/heat_model.json``, rebuilt by
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import operator
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections import _count_elements  # the C helper of Counter
 from functools import cache
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -174,21 +177,29 @@ class _Phrases:
         """{(pattern index, match start)} of word-start matches near the needles."""
         found: set = set()
         patterns = self.patterns
-        todo = [pair for t in present for pair in self.by_needle[t]]
+        by_needle = self.by_needle
+        todo = [pair for t in present for pair in by_needle[t]]
         for needle, idxs in self.always:
             if needle in low:
                 todo.append((needle, idxs))
+        find = low.find
         for needle, idxs in todo:
-            p = low.find(needle)
+            p = find(needle)
+            if p < 0:
+                continue
+            ln = len(needle)
             while p >= 0:
                 lo = p - _WINDOW if p > _WINDOW else 0
-                win = low[lo: p + len(needle) + _WINDOW]
+                win = low[lo: p + ln + _WINDOW]
                 for i in idxs:
-                    for m in patterns[i].finditer(win):
+                    pat = patterns[i]
+                    if pat.search(win) is None:     # the usual case: cheaper than an empty finditer
+                        continue
+                    for m in pat.finditer(win):
                         st = lo + m.start()
                         if st == 0 or not low[st - 1].isalnum():
                             found.add((i, st))
-                p = low.find(needle, p + len(needle))
+                p = find(needle, p + ln)
         return found
 
     def needs_always(self, text: str) -> bool:
@@ -202,8 +213,11 @@ class _Phrases:
 
         Each pattern is tried only in a window around the occurrences of its
         triggers, which keeps the cost independent of the text length."""
+        return self.count_present(low, self.tokens.intersection(tokset))
+
+    def count_present(self, low: str, present) -> list[int]:
+        """count() given the gate tokens present (tokens & the text's tokens)."""
         n = [0, 0, 0]
-        present = self.tokens.intersection(tokset)
         if not present:
             for needle, _ in self.always:
                 if needle in low:
@@ -322,12 +336,29 @@ def _load_model(raw: dict) -> _Model:
         word_cat={w: _CATEGORIES.index(c) for c, ws in cats.items() for w in ws},
         phrases=phrases,
         masks=masks,
-        foreign_re=re.compile("|".join(f"(?:{p})" for p in foreign)) if foreign else None,
+        foreign_re=_foreign_re(foreign) if foreign else None,
         hot_level=float(raw.get("hot_level", 0.5)),
         calm_z=float(raw.get("recent_calm_z", -3.5)),
         window_before=int(raw.get("target_window", [4, 2])[0]),
         window_after=int(raw.get("target_window", [4, 2])[1]),
     )
+
+
+def _foreign_re(pats: list) -> re.Pattern:
+    """The alternation of the patterns: "(?:p1)|(?:p2)|..." matches as "p1|p2|..."
+    does, which the regex engine runs several times faster (one flat
+    alternation of literals); the grouped form stays for patterns that are not
+    whole regexes on their own."""
+    grouped = re.compile("|".join(f"(?:{p})" for p in pats))
+    try:
+        for p in pats:
+            if p.startswith("(?") and not p.startswith(("(?:", "(?P", "(?=", "(?!", "(?<")):
+                return grouped      # inline flags: keep the grouped form
+            re.compile(p)
+        flat = re.compile("|".join(pats))
+    except re.error:
+        return grouped
+    return flat if flat.groups == grouped.groups else grouped
 
 
 @cache
@@ -378,6 +409,56 @@ _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"), ("&quot;", '"'), ("&#
 _TOKEN_TABLE = bytes(c if (97 <= c <= 122 or c in b"'@") else c + 32 if 65 <= c <= 90 else 32
                      for c in range(256))
 
+# Faster forms of the patterns above, with the same matches.  The regex engine
+# scans quickly for a literal first character but tries a pattern at every
+# position when it starts with ^, \b or an alternation; these start with a
+# literal (a "\n" stands for ^ after the first line) and clean_text() deals
+# with the first line and the leading \b itself.  tests/test_heat.py checks
+# them against the reference patterns.
+_FENCE_NL_RE = re.compile(r"(?ms)\n {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)")   # "\n" + _FENCE_RE
+_QUOTE_NL_RE = re.compile(r"\n {0,3}>[^\n]*")            # "\n" + _QUOTE_RE
+_QUOTE_FIRST_RE = re.compile(r" {0,3}>[^\n]*")            # _QUOTE_RE on the first line
+_INLINE_CODE_FAST_RE = re.compile(r"`(?:`[^`]+``|[^`]+`)")
+_HTML_FAST_RE = re.compile(r"<(?:!--.*?-->|(?:pre|code)\b.*?</(?:pre|code)>|/?[a-zA-Z][^>\n]{0,200}>)", re.S)
+_WROTE_NOB_RE = re.compile(r"On\b[^\n]{0,200}?\bwrote\b")  # _WROTE_RE less its leading \b
+# bytes.translate table for the shouting pre-check: the characters a caps run
+# can hold ([A-Z'!?.,], whitespace, any non-ASCII byte) become "a", others "."
+_RUN_TABLE = bytes(97 if (c >= 128 or chr(c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ'!?.," or chr(c).isspace()) else 46
+                   for c in range(256))
+_RUN_MIN = b"a" * 14      # a run counts as shouting from 14 characters other than spaces
+
+
+def _fence_sub(text: str) -> str:
+    """_FENCE_RE.sub("\n", text)."""
+    m = _FENCE_RE.match(text)
+    if m is None:
+        return _FENCE_NL_RE.sub("\n\n", text)
+    return "\n" + _FENCE_NL_RE.sub("\n\n", text[m.end():])
+
+
+def _quote_sub(text: str) -> str:
+    """_QUOTE_RE.sub("", text)."""
+    m = _QUOTE_FIRST_RE.match(text)
+    if m is not None:
+        text = text[m.end():]
+    return _QUOTE_NL_RE.sub("\n", text) if "\n" in text else text
+
+
+def _wrote_search(text: str) -> int:
+    """_WROTE_RE.search(text).start(), or -1."""
+    pos = 0
+    while True:
+        m = _WROTE_NOB_RE.search(text, pos)
+        if m is None:
+            return -1
+        st = m.start()
+        if st == 0:
+            return 0
+        c = text[st - 1]
+        if not (c.isalnum() or c == "_"):
+            return st
+        pos = st + 1
+
 
 def clean_text(body: str) -> str:
     """The author's own prose: code, quotes, quoted e-mail tails and URLs removed."""
@@ -392,30 +473,33 @@ def clean_text(body: str) -> str:
         text = text.replace("\u2019", "'").replace("\u2018", "'")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "```" in text or "~~~" in text:
-        text = _FENCE_RE.sub("\n", text)
+    # A one-character test (memchr) gates each longer substring test: most
+    # bodies lack the rare character, and the outcome is the same.
+    if ("`" in text and "```" in text) or ("~" in text and "~~~" in text):
+        text = _fence_sub(text)
     if "<" in text:
-        text = _HTML_RE.sub(" ", text)
+        text = _HTML_FAST_RE.sub(" ", text)
     if "`" in text:
-        text = _INLINE_CODE_RE.sub(" ", text)
+        text = _INLINE_CODE_FAST_RE.sub(" ", text)
     if ">" in text:
-        text = _QUOTE_RE.sub("", text)
-    if "\n    " in text or "\n\t" in text or (text.startswith(("    ", "\t")) and "\n" in text):
+        text = _quote_sub(text)
+    if "\n" in text and ("\n    " in text or ("\t" in text and "\n\t" in text) or text.startswith(("    ", "\t"))):
         # indented code blocks (CommonMark: they cannot interrupt a paragraph);
         # a body without line breaks is prose even if it starts with spaces
         text = _INDENTED_RE.sub("", text)
-    if "wrote" in text:
-        m = _WROTE_RE.search(text)
-        if m:
-            text = text[: m.start()]
-    if "From: " in text or "Original Message" in text:
+    if "O" in text and "wrote" in text:      # _WROTE_RE needs "On"
+        i = _wrote_search(text)
+        if i >= 0:
+            text = text[:i]
+    if ("F" in text and "From: " in text) or ("O" in text and "Original Message" in text):
         m = _OUTLOOK_RE.search(text)
         if m:
             text = text[: m.start()]
-    i = text.find("Reply to this email directly")
-    if i >= 0:
-        text = text[:i]
-    if "://" in text or "www." in text:
+    if "R" in text:
+        i = text.find("Reply to this email directly")
+        if i >= 0:
+            text = text[:i]
+    if (":" in text and "://" in text) or "www." in text:
         text = _URL_RE.sub(" ", text)
     return text
 
@@ -440,14 +524,22 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
     shout = 0
     n_up = len(enc) - len(enc.translate(None, _UPPER_BYTES))
     if n_up >= 12:
-        for run in _CAPS_RUN_RE.findall(text):
-            if len(run) - run.count(" ") >= 14:
-                shout += 1
+        # a run of 14 characters other than spaces needs as many bytes of its
+        # kind in a row once spaces are dropped: most texts have none
+        if _RUN_MIN in enc.translate(_RUN_TABLE, b" "):
+            for run in _CAPS_RUN_RE.findall(text):
+                if len(run) - run.count(" ") >= 14:
+                    shout += 1
         if not shout and n_up >= 20:
             n_low = len(enc) - len(enc.translate(None, _LOWER_BYTES))
             if n_up > 2.3 * n_low:
                 shout = 1
-    punct = len(_PUNCT_RE.findall(text)) if _PUNCT2_RE.search(text) else 0
+    # runs of ! and ?, once _PUNCT2_RE would find a pair (substring tests, gated by memchr)
+    q = "?" in text
+    if ("!" in text and ("!!" in text or (q and ("!?" in text or "?!" in text)))) or (q and "??" in text):
+        punct = len(_PUNCT_RE.findall(text))
+    else:
+        punct = 0
     # tokens: lower-cased ASCII words (the table lower-cases), apostrophes and @mentions kept
     spaced = enc.translate(_TOKEN_TABLE)
     toks = spaced.split()
@@ -455,9 +547,10 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
     found = mdl.interesting.intersection(toks)
     low = None                      # the lower-cased text, only made when a rule needs it
     phrases = mdl.phrases
-    if not phrases.tokens.isdisjoint(found) or phrases.needs_always(text):
+    present = phrases.tokens.intersection(found)
+    if present or phrases.needs_always(text):
         low = text.lower()
-        hostile, civil, frus = phrases.count(low, found)
+        hostile, civil, frus = phrases.count_present(low, present)
     else:
         hostile = civil = frus = 0
     foreign = 0
@@ -466,25 +559,34 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
             low = text.lower()
         foreign = len(mdl.foreign_re.findall(low))
     hits = mdl.lex.intersection(found)
+    tok_src = spaced                # the bytes toks were split from
     if hits and not mdl.masks.tokens.isdisjoint(hits):
         if low is None:
             low = text.lower()
         masked = mdl.masks.sub(low, found)
         if masked is not low:
-            toks = masked.encode("utf-8", "ignore").translate(_TOKEN_TABLE).split()
+            tok_src = masked.encode("utf-8", "ignore").translate(_TOKEN_TABLE)
+            toks = tok_src.split()
             found = mdl.interesting.intersection(toks)
             hits = mdl.lex.intersection(found)
     you = mdl.you
     n_you = 0
-    for w in you.intersection(found):
-        n_you += toks.count(w)
+    ys = you.intersection(found)
+    if len(ys) + len(hits) < 3:
+        count = toks.count
+    else:   # several words to count: one pass over the tokens instead of one per word
+        tally: dict = {}
+        _count_elements(tally, filter(found.__contains__, toks))
+        count = tally.__getitem__
+    for w in ys:
+        n_you += count(w)
     if b"@" in spaced:   # @mentions address people too (not e-mail addresses: no space before @)
         n_you += spaced.count(b" @") + spaced.startswith(b"@") - spaced.count(b" @ ") - spaced.endswith(b" @")
     # 0 insult, 1 profanity, 2 disparaging, 3 civility_talk, 4 frustration, 5 politeness, 6 mild frustration
     counts = [0, 0, 0, 0, 0, 0, 0]
     word_cat = mdl.word_cat
     for w in hits:
-        counts[word_cat[w]] += toks.count(w)
+        counts[word_cat[w]] += count(w)
     ins_t = prof_t = ins = prof = 0
     if counts[0] or counts[1]:
         insults = mdl.cats["insult"]
@@ -493,13 +595,30 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
         you_pos: list[int] = []
         self_pos: list[int] = []
         at: list[tuple[int, bool]] = []
-        for i, t in enumerate(toks):
-            if t in you or (t[:1] == b"@" and len(t) > 1):
-                you_pos.append(i)
-            elif t in selfw:
-                self_pos.append(i)
-            elif t in targeted:
-                at.append((i, t in insults))
+        # token positions by word (C-level list scans), each token classed as
+        # "you" (or an @mention), else first person, else a targeted word
+        words = ys | selfw.intersection(found) | targeted
+        index = toks.index
+        for w in words:
+            if w in you or (w[:1] == b"@" and len(w) > 1):
+                dest = you_pos
+            elif w in selfw:
+                dest = self_pos
+            else:
+                dest = None
+                is_insult = w in insults
+            i = -1
+            for _ in range(count(w)):
+                i = index(w, i + 1)
+                if dest is None:
+                    at.append((i, is_insult))
+                else:
+                    dest.append(i)
+        if b"@" in tok_src:
+            for i in compress(itertools.count(), map(bytes.startswith, toks, repeat(b"@"))):
+                t = toks[i]
+                if len(t) > 1 and t not in words:
+                    you_pos.append(i)
         wb, wa = mdl.window_before, mdl.window_after
         for i, is_insult in at:
             near_you = _near(you_pos, i, wb, wa)
@@ -783,6 +902,8 @@ def _note_hot(st: dict, cid: Any, h: float, mdl: _Model) -> None:
 
 
 _LOG1P = tuple(math.log1p(i) for i in range(64))
+_exp = math.exp
+_log1p = math.log1p
 
 
 def _excess(h: float) -> float:
@@ -857,34 +978,105 @@ def _detail(name: str, st: dict) -> str:
 
 
 def _result(st: dict, mdl: _Model) -> HeatResult:
-    if st["n"] == 0 and not st["deletes"]:
+    return _scored(mdl, st["n"], st["edits"], st["deletes"], st["max_z"], st["sum_h"], st["n_hot"], st["hot"],
+                   st["sig"], st["burst"], st["pace"], st["n_authors"], st["n_new"], st["abab"], st["abab_h"],
+                   st["neg"], st["civil"], st["ez"], st["ew"])
+
+
+def _scored(mdl: _Model, n, edits, deletes, max_z, sum_h, n_hot, hot, sig, burst, pace, n_authors, n_new, abab,
+            abab_h, neg, civil, ez, ew) -> HeatResult:
+    """_result() of a state given by its fields."""
+    if n == 0 and not deletes:
         return HeatResult(0.0, [], [])
-    f = thread_features(st, mdl)
-    tw = mdl.thread_w
-    z = mdl.thread_bias
-    for w, v in zip(tw, f):
-        z += w * v
-    score = _sigmoid(z)
+    # thread_features(), inlined: the same operations in the same order
+    mz = max_z
+    mz = -8.0 if mz < -8.0 else 8.0 if mz > 8.0 else mz
+    if mz >= 0:
+        gate = 1.0 / (1.0 + _exp(-mz))
+    else:
+        e = _exp(mz)
+        gate = e / (1.0 + e)
+    L = _LOG1P
+    sh = sum_h - (gate - CALM_H if gate > CALM_H else 0.0)
+    f1 = _log1p(sh) if sh > 0.0 else 0.0
+    v = n_hot - 1
+    f2 = (L[v] if 0 <= v < 64 else _log1p(v)) if v > 0 else 0.0
+    v = burst - 1
+    f3 = gate * (L[v] if 0 <= v < 64 else _log1p(v)) if v > 0 else 0.0
+    f4 = gate * pace
+    v = n - 1
+    f5 = gate * (L[v] if 0 <= v < 64 else _log1p(v)) if v > 0 else 0.0
+    v = n_authors - 2
+    f6 = gate * (L[v] if 0 <= v < 64 else _log1p(v)) if v > 0 else 0.0
+    f7 = gate * (L[n_new] if 0 <= n_new < 64 else _log1p(n_new))
+    f8 = _log1p(2.0 * abab_h) if abab_h else 0.0
+    v = edits + deletes
+    f9 = gate * (L[v] if 0 <= v < 64 else _log1p(v))
+    f10 = L[neg] if 0 <= neg < 64 else _log1p(neg)
+    f11 = gate * (L[civil] if 0 <= civil < 64 else _log1p(civil))
+    if n < 2 or ew <= 0.0:          # _recent()
+        f12 = 0.0
+    else:
+        f12 = ((n - 1) / RECENT_RAMP if n <= RECENT_RAMP else 1.0) * (ez / ew - mdl.calm_z)
+    w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12 = mdl.thread_w
+    z = (mdl.thread_bias + w0 * mz + w1 * f1 + w2 * f2 + w3 * f3 + w4 * f4 + w5 * f5 + w6 * f6 + w7 * f7
+         + w8 * f8 + w9 * f9 + w10 * f10 + w11 * f11 + w12 * f12)
+    if z >= 0:
+        score = 1.0 / (1.0 + _exp(-z))
+    else:
+        e = _exp(z)
+        score = e / (1.0 + e)
     reasons: list[dict] = []
-    sig = st["sig"]
     if sig:
-        w_hot = tw[0]
         for name, c in sig.items():
-            c = w_hot * c
+            c = w0 * c
             if c >= REASON_MIN:
                 reasons.append({"signal": name, "weight": round(c, 3), "detail": DETAILS.get(name, name)})
-    for k in _REASON_FEATURES:
-        c = tw[k] * f[k]
-        if c >= REASON_MIN:
+    # the thread-level reasons (_REASON_FEATURES, in order); a zero feature
+    # adds nothing (REASON_MIN > 0)
+    found = None
+    if f1 and w1 * f1 >= REASON_MIN:
+        found = [(1, w1 * f1)]
+    if f2 and w2 * f2 >= REASON_MIN:
+        found = (found or []) + [(2, w2 * f2)]
+    if f3 and w3 * f3 >= REASON_MIN:
+        found = (found or []) + [(3, w3 * f3)]
+    if f4 and w4 * f4 >= REASON_MIN:
+        found = (found or []) + [(4, w4 * f4)]
+    if f6 and w6 * f6 >= REASON_MIN:
+        found = (found or []) + [(6, w6 * f6)]
+    if f7 and w7 * f7 >= REASON_MIN:
+        found = (found or []) + [(7, w7 * f7)]
+    if f8 and w8 * f8 >= REASON_MIN:
+        found = (found or []) + [(8, w8 * f8)]
+    if f9 and w9 * f9 >= REASON_MIN:
+        found = (found or []) + [(9, w9 * f9)]
+    if f10 and w10 * f10 >= REASON_MIN:
+        found = (found or []) + [(10, w10 * f10)]
+    if f11 and w11 * f11 >= REASON_MIN:
+        found = (found or []) + [(11, w11 * f11)]
+    if f12 and w12 * f12 >= REASON_MIN:
+        found = (found or []) + [(12, w12 * f12)]
+    if found:
+        st = {"n_hot": n_hot, "n": n, "burst": burst, "abab": abab, "n_new": n_new, "edits": edits,
+              "deletes": deletes, "neg": neg, "n_authors": n_authors, "civil": civil}
+        for k, c in found:
             name = THREAD_FEATURES[k]
             reasons.append({"signal": name, "weight": round(c, 3), "detail": _detail(name, st)})
     if len(reasons) > 1:
         reasons.sort(key=_by_weight)
         del reasons[5:]
-    return HeatResult(round(score, 4), reasons, [e[0] for e in st["hot"]])
+    # HeatResult(...) without the frozen dataclass's __setattr__ detour: the same object
+    res = _new_result(HeatResult)
+    res.__dict__.update(score=round(score, 4), reasons=reasons, hot_comments=[e[0] for e in hot])
+    return res
+
+
+_new_result = object.__new__
 
 
 _REASON_FEATURES = tuple(k for k, name in enumerate(THREAD_FEATURES) if k and name not in NOT_REASONS)
+assert REASON_MIN > 0 and _REASON_FEATURES == (1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12)   # as _scored() has them
 
 
 def _by_weight(r: dict) -> float:
@@ -897,21 +1089,141 @@ def score_thread(comments: Iterable[dict | HeatEvent]) -> HeatResult:
     Dicts use the CLI's comment keys (body, author, author_association,
     created_at; optionally reactions); the position is the comment id."""
     mdl = _m()
-    st = new_state()
+    # _update_fields() for dict comments, with the state (new_state()) held in
+    # local variables: the same operations in the same order, the same floats
+    cw = mdl.comment_w
+    cb = mdl.comment_bias
+    w12, w13 = cw[12], cw[13]
+    hot_level = mdl.hot_level
+    keep = 1.0 - RECENT_ALPHA
+    n = edits = deletes = n_hot = n_authors = n_new = abab = neg = n_timed = civil = 0
+    max_z = -99.0
+    sum_h = pace = abab_h = ez = ew = 0.0
+    t0 = None
+    burst = 1
+    hot: list = []
+    sig: dict = {}
+    times: list = []
+    authors: dict = {}
+    last: list = []
+    seen: dict = {}
     for i, c in enumerate(comments):
-        if isinstance(c, HeatEvent):
+        if type(c) is not dict and isinstance(c, HeatEvent):
+            st = {"v": STATE_VERSION, "n": n, "edits": edits, "deletes": deletes, "max_z": max_z, "sum_h": sum_h,
+                  "n_hot": n_hot, "hot": hot, "sig": sig, "t0": t0, "times": times, "burst": burst, "pace": pace,
+                  "authors": authors, "n_authors": n_authors, "n_new": n_new, "last": last, "abab": abab,
+                  "abab_h": abab_h, "neg": neg, "seen": seen, "n_timed": n_timed, "civil": civil, "ez": ez, "ew": ew}
             _update_fields(st, mdl, c.kind, c.body, c.author, c.author_association, c.created_at,
                            i if c.comment_id is None else c.comment_id, c.reactions)
+            (n, edits, deletes, max_z, sum_h, n_hot, hot, sig, t0, times, burst, pace, authors, n_authors, n_new,
+             last, abab, abab_h, neg, seen, n_timed, civil, ez, ew) = (
+                st["n"], st["edits"], st["deletes"], st["max_z"], st["sum_h"], st["n_hot"], st["hot"], st["sig"],
+                st["t0"], st["times"], st["burst"], st["pace"], st["authors"], st["n_authors"], st["n_new"],
+                st["last"], st["abab"], st["abab_h"], st["neg"], st["seen"], st["n_timed"], st["civil"], st["ez"],
+                st["ew"])
             continue
-        body = c.get("body")
-        author = c.get("author")
-        assoc = c.get("author_association")
-        reactions = c.get("reactions")
-        _update_fields(st, mdl, "created", body if isinstance(body, str) else "",
-                       author if isinstance(author, str) else None,
-                       assoc if isinstance(assoc, str) else None,
-                       c.get("created_at"), i, reactions if isinstance(reactions, dict) else None, False)
-    return _result(st, mdl)
+        get = c.get
+        body = get("body")
+        reactions = get("reactions")
+        if isinstance(reactions, dict) and reactions:
+            neg += _neg_reactions(reactions)
+        x = comment_signals(body if isinstance(body, str) else "", mdl)
+        z = cb + sum(map(operator.mul, cw, x))
+        if z >= 0:
+            h = 1.0 / (1.0 + _exp(-z))
+        else:
+            e = _exp(z)
+            h = e / (1.0 + e)
+        n += 1
+        zc = z      # _sharpness()
+        if x[13]:
+            zc -= w13 * x[13]
+        if x[12] > RECENT_LEN_CAP:
+            zc -= w12 * (x[12] - RECENT_LEN_CAP)
+        if zc < -Z_CLIP:
+            zc = -Z_CLIP
+        elif zc > Z_CLIP:
+            zc = Z_CLIP
+        ez = keep * ez + RECENT_ALPHA * zc
+        ew = keep * ew + RECENT_ALPHA
+        if x[6] > 0.0:
+            civil += 1
+        if h > CALM_H:
+            sum_h += h - CALM_H
+        if h >= hot_level:
+            n_hot += 1
+        if z > max_z:
+            max_z = z
+        if h >= 0.3:
+            # remember which signals made a comment hot, for the reasons
+            for name, w, v in zip(COMMENT_FEATURES, cw, x):
+                cc = w * v
+                if cc > 0.05 and name not in NOT_REASONS and cc > sig.get(name, 0.0):
+                    sig[name] = round(cc, 4)
+            # _note_hot()
+            hot = [e for e in hot if e[0] != i]
+            hot.append([i, round(h, 4)])
+            hot.sort(key=_by_heat)
+            hot = hot[:MAX_HOT]
+
+        # timing against the thread's own pace
+        created_at = get("created_at")
+        if created_at is not None:
+            t = _to_epoch(created_at)
+            if t is not None:
+                if t0 is None or t < t0:
+                    t0 = t
+                times.append(t)
+                if len(times) > MAX_TIMES:
+                    del times[0]
+                lo = t - 3600
+                in_hour = 0
+                for u in times:
+                    if lo < u <= t:
+                        in_hour += 1
+                if in_hour > burst:
+                    burst = in_hour
+                n_timed += 1
+                # the thread's own pace before this hour, once it has an hour of history
+                history = (t - 3600.0 - t0) / 3600.0
+                if history >= 1.0 and in_hour > 1:
+                    expected = 1.0 + (n_timed - in_hour) / history
+                    if in_hour > expected:
+                        ratio = math.log(in_hour / expected)
+                        if ratio > pace:
+                            pace = round(ratio, 4)
+
+        # participants
+        author = get("author")
+        if isinstance(author, str) and author:
+            rec = authors.get(author)
+            if rec is None:
+                association = get("author_association")
+                if not isinstance(association, str):
+                    association = None
+                newcomer = 1 if (association or "").upper() in NEWCOMER_ASSOC else 0
+                rec = [0, newcomer]
+                n_authors += 1
+                n_new += newcomer
+            _lru_put(authors, author, [rec[0] + 1, rec[1]], MAX_AUTHORS)
+            # A-B-A-B: this author also wrote two comments back and someone else
+            # in between; the exchange counts by its heat above a calm baseline
+            if len(last) == 2 and last[0][0] == author and last[1][0] not in (author, None):
+                pair = (h + last[1][1]) / 2 - ABAB_CALM
+                if pair > 0:
+                    abab += 1
+                    abab_h += pair
+            last.append([author, h])
+        else:
+            last.append([None, h])
+        if len(last) > 2:
+            del last[0]
+    return _scored(mdl, n, edits, deletes, max_z, sum_h, n_hot, hot, sig, burst, pace, n_authors, n_new, abab,
+                   abab_h, neg, civil, ez, ew)
+
+
+def _by_heat(e: list) -> float:
+    return -e[1]
 
 
 def is_heated(score: float, threshold: float | None = None) -> bool:

@@ -84,6 +84,51 @@ def _score_line(line: str, threshold: float) -> tuple[str | None, str | None]:
         rec = json.loads(line)
     except ValueError as e:
         return None, f"not valid JSON ({e.msg})"
+    return _score_record(rec, threshold, False)
+
+
+def _score_raw(raw: bytes, threshold: float) -> tuple[str | None, str | None]:
+    """_score_line(raw.decode("utf-8", "replace"), threshold), parsed by orjson when it can.
+
+    orjson reads what json reads, to the same values, except that it rejects
+    some lines json takes (NaN, lone surrogates, invalid UTF-8, ...) and reads
+    an integer beyond 64 bits as a float: those lines go through json."""
+    if _fast_loads is not None:
+        try:
+            rec = _fast_loads(raw)
+        except ValueError:
+            pass
+        else:
+            if type(rec) is dict and not _big_float(rec.get("id")):
+                out = _score_record(rec, threshold, True)
+                if out is not _FALLBACK:
+                    return out
+    return _score_line(raw.decode("utf-8", "replace"), threshold)
+
+
+try:
+    from orjson import loads as _fast_loads   # a project dependency; without it json does it all
+except ImportError:     # pragma: no cover
+    _fast_loads = None
+_BIG = 9.2e18           # below 2**63: no float from an integer of 64 bits or fewer gets here
+_FALLBACK = (None, None)
+
+
+def _big_float(v) -> bool:
+    """A float of at least _BIG anywhere in v (orjson's reading of a huge integer, perhaps)."""
+    t = type(v)
+    if t is float:
+        return not -_BIG < v < _BIG
+    if t is list:
+        return any(map(_big_float, v))
+    if t is dict:
+        return any(map(_big_float, v.values()))
+    return False
+
+
+def _score_record(rec, threshold: float, fast: bool) -> tuple[str | None, str | None]:
+    """(output line, error message) for one parsed input line; with `fast` (orjson's
+    reading), _FALLBACK where a value read may differ from json's."""
     if not isinstance(rec, dict):
         return None, "not a JSON object"
     comments = rec.get("comments")
@@ -95,6 +140,13 @@ def _score_line(line: str, threshold: float) -> tuple[str | None, str | None]:
         body = c.get("body")
         if body is not None and type(body) is not str:
             return None, f"comment {j}: body is not a string"
+        if fast:    # the numbers the estimate reads
+            v = c.get("created_at")
+            if type(v) is float and not -_BIG < v < _BIG:
+                return _FALLBACK
+            r = c.get("reactions")
+            if type(r) is dict and (_big_float(r.get("-1")) or _big_float(r.get("confused"))):
+                return _FALLBACK
     try:
         res = heat.score_thread(comments)
     except Exception as e:   # never one odd thread stopping the run
@@ -128,7 +180,7 @@ def _score_block(unit: tuple) -> tuple[bytes, list[tuple[int, str]], int]:
     for k, raw in enumerate(lines):
         if not raw.strip():
             continue
-        out, err = _score_line(raw.decode("utf-8", "replace"), threshold)
+        out, err = _score_raw(raw, threshold)
         if out is not None:
             outs.append(out)
         else:
