@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "heat": {"threshold": None, "shadow": False, "auto_lock": False, "lock_threshold": None},
     "lock": {"notice": True},
     "sla": {"acknowledge": "5d"},
-    "templates": {"reminder": None, "lock": None},
+    "templates": {"reminder": None, "lock": None, "help": None, "usage": None, "report_refused": None},
 }
 
 
@@ -92,7 +92,7 @@ SCHEMA: dict[str, Any] = {
     "heat": {"threshold": _score, "shadow": _bool, "auto_lock": _bool, "lock_threshold": _score},
     "lock": {"notice": _bool},
     "sla": {"acknowledge": _duration},
-    "templates": {"reminder": _path, "lock": _path},
+    "templates": {"reminder": _path, "lock": _path, "help": _path, "usage": _path, "report_refused": _path},
 }
 
 

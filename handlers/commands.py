@@ -7,7 +7,6 @@ from gidgethub import routing
 from app import incidents
 from app.commands import THREAD_COMMANDS, Command, CommandError, has_command_candidate, parse_commands
 from app.permissions import at_least, role
-from app.text import bundled_template, render
 from app.threads import comment_from_event, is_bot, thread_from_event
 
 from . import help as help_cmd
@@ -69,21 +68,18 @@ async def run_one(ctx, cctx: CommandCtx, item: Command | CommandError) -> None:
         ok = await allowed(cctx, name if name == "report" else None)
         await cctx.react("confused")
         if ok:
-            await cctx.answer("usage", render(bundled_template("usage"), marker="", message=item.message,
-                                              usage=item.usage))
+            await cctx.answer("usage", await cctx.render("usage", message=item.message, usage=item.usage))
         ctx.log.info("malformed command", extra={**ctx.extra, "status": "usage" if ok else "refused"})
         return
     if not await allowed(cctx, name):
         await cctx.react("confused")
         if name == "report":  # never echo the reason; point to the private channel
-            await cctx.answer("report-refused", render(bundled_template("report_refused"), marker="",
-                                                       contact=cctx.config["contact"]))
+            await cctx.answer("report-refused", await cctx.render("report_refused", contact=cctx.config["contact"]))
         ctx.log.info("command refused: permission", extra={**ctx.extra, "status": f"refused:{name}"})
         return
     if name == "report" and not await incidents.tracking_repo(ctx.rt, cctx.config):
         await cctx.react("confused")
-        await cctx.answer("report-refused", render(bundled_template("report_refused"), marker="",
-                                                   contact=cctx.config["contact"]))
+        await cctx.answer("report-refused", await cctx.render("report_refused", contact=cctx.config["contact"]))
         ctx.log.error("a report was refused: no tracking repository is configured", extra=ctx.extra)
         return
     await cctx.react("eyes")

@@ -106,3 +106,15 @@ def test_custom_reminder_template_from_the_repository(fake, bot):
     body = t.bot_comments()[0]["body"]
     assert "our house rules apply" in body and "conduct-wg@python.org" in body
     assert "<!-- conduct-bot:" in body
+
+
+def test_help_and_usage_templates_can_be_the_repositorys(fake, bot):
+    fake.set_file(REPO, ".github/coc.yml", "templates:\n  help: .github/coc-help.md\n  usage: .github/coc-usage.md\n")
+    fake.set_file(REPO, ".github/coc-help.md", "Our moderation commands are listed in CONTRIBUTING.md.")
+    fake.set_file(REPO, ".github/coc-usage.md", "That did not work ($message). Try: $usage")
+    t = Thread(fake, bot)
+    t.comment("wes", "/coc-help")
+    t.comment("wes", "/coc-lock 5x")
+    bodies = [c["body"] for c in t.bot_comments()]
+    assert any("listed in CONTRIBUTING.md" in b for b in bodies)
+    assert any(b.startswith("That did not work") and "/coc-lock" in b for b in bodies)
