@@ -35,16 +35,15 @@ Weights and word lists live in ``app/data/heat_model.json``, rebuilt by
 """
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import operator
 import re
+from collections import _count_elements  # Counter's C helper: counts an iterable into a dict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from collections import _count_elements  # the C helper of Counter
 from functools import cache
-from itertools import compress, repeat
+from itertools import compress, count as _naturals, repeat
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -345,20 +344,18 @@ def _load_model(raw: dict) -> _Model:
 
 
 def _foreign_re(pats: list) -> re.Pattern:
-    """The alternation of the patterns: "(?:p1)|(?:p2)|..." matches as "p1|p2|..."
-    does, which the regex engine runs several times faster (one flat
-    alternation of literals); the grouped form stays for patterns that are not
-    whole regexes on their own."""
-    grouped = re.compile("|".join(f"(?:{p})" for p in pats))
+    """The alternation of the patterns, "(?:p1)|(?:p2)|...", compiled as
+    "p1|p2|...": the same matches, and the regex engine runs one flat
+    alternation of literals several times faster.  Patterns that are not
+    whole regexes on their own, or set flags, keep the grouped form."""
     try:
         for p in pats:
             if p.startswith("(?") and not p.startswith(("(?:", "(?P", "(?=", "(?!", "(?<")):
-                return grouped      # inline flags: keep the grouped form
+                raise re.error("inline flags")
             re.compile(p)
-        flat = re.compile("|".join(pats))
+        return re.compile("|".join(pats))
     except re.error:
-        return grouped
-    return flat if flat.groups == grouped.groups else grouped
+        return re.compile("|".join(f"(?:{p})" for p in pats))
 
 
 @cache
@@ -389,38 +386,44 @@ def __getattr__(name: str) -> Any:   # DEFAULT_THRESHOLD is read lazily from the
 # --------------------------------------------------------------------------
 # Text cleaning
 
-_FENCE_RE = re.compile(r"(?ms)^ {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)")
-_INLINE_CODE_RE = re.compile(r"``[^`]+``|`[^`]+`")
-_QUOTE_RE = re.compile(r"(?m)^ {0,3}>.*$")
 _INDENTED_RE = re.compile(r"(?m)(?:(?<=\n\n)|\A)(?:(?: {4}|\t)[^\n]*(?:\n|\Z))+")
-_HTML_RE = re.compile(r"<!--.*?-->|<(?:pre|code)\b.*?</(?:pre|code)>|</?[a-zA-Z][^>\n]{0,200}>", re.S)
 _URL_RE = re.compile(r"https?://\S+|www\.\S+")
 # e-mail replies: everything from "On <date> ... wrote:" or an Outlook header on is the quoted tail
-_WROTE_RE = re.compile(r"\bOn\b[^\n]{0,200}?\bwrote\b")
 _OUTLOOK_RE = re.compile(r"(?m)^-{2,} ?Original Message|^From: [^\n]*\n(?:[^\n]*\n)?Sent: ")
 _FOREIGN_GATE = re.compile("[\u00c0-\u024f\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
-_CAPS3_RE = re.compile(r"[A-Z]{3}")
 _CAPS_RUN_RE = re.compile(r"[A-Z][A-Z']+[!?.,]*(?:\s+[A-Z][A-Z']*[!?.,]*){3,}")
 _PUNCT_RE = re.compile(r"[!?]{3,}|!!")
-_PUNCT2_RE = re.compile(r"[!?][!?]")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"), ("&quot;", '"'), ("&#39;", "'"))
 # bytes.translate table: ASCII letters (lower-cased), apostrophe and @ stay;
 # everything else, non-ASCII bytes included, splits tokens
 _TOKEN_TABLE = bytes(c if (97 <= c <= 122 or c in b"'@") else c + 32 if 65 <= c <= 90 else 32
                      for c in range(256))
 
-# Faster forms of the patterns above, with the same matches.  The regex engine
-# scans quickly for a literal first character but tries a pattern at every
-# position when it starts with ^, \b or an alternation; these start with a
-# literal (a "\n" stands for ^ after the first line) and clean_text() deals
-# with the first line and the leading \b itself.  tests/test_heat.py checks
-# them against the reference patterns.
-_FENCE_NL_RE = re.compile(r"(?ms)\n {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)")   # "\n" + _FENCE_RE
-_QUOTE_NL_RE = re.compile(r"\n {0,3}>[^\n]*")            # "\n" + _QUOTE_RE
-_QUOTE_FIRST_RE = re.compile(r" {0,3}>[^\n]*")            # _QUOTE_RE on the first line
+# What clean_text() and comment_signals() remove or count is defined by these
+# patterns; they run in the faster forms below, with the same results
+# (tests/test_heat.py checks each form against its definition).
+REFERENCE_PATTERNS = {
+    "fence": r"(?ms)^ {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)",   # sub("\n")
+    "inline_code": r"``[^`]+``|`[^`]+`",                 # sub(" ")
+    "quote": r"(?m)^ {0,3}>.*$",                         # sub("")
+    "html": r"(?s)<!--.*?-->|<(?:pre|code)\b.*?</(?:pre|code)>|</?[a-zA-Z][^>\n]{0,200}>",   # sub(" ")
+    "wrote": r"\bOn\b[^\n]{0,200}?\bwrote\b",             # the text is cut at search()
+    "punct_pair": r"[!?][!?]",                          # punct is counted once search() finds one
+}
+# The regex engine scans fast for a literal first character but tries a
+# pattern at every position when it starts with ^, \b or an alternation: the
+# fast forms start with a literal (a "\n" stands for ^ after the first line),
+# and clean_text() deals with the first line and the leading \b itself.
+# fence: the lazy ".*?" up to the closing fence (which starts a line) or the
+# end steps a line at a time, not a character at a time
+_FENCE_TAIL = r" {0,3}(```+|~~~+)[^\n]*\n(?:[^\n]*\n)*?(?:^ {0,3}\1[ \t]*$|[^\n]*\Z)"
+_FENCE_FIRST_RE = re.compile(_FENCE_TAIL, re.M)             # fence, at the start of the text
+_FENCE_NL_RE = re.compile("\n" + _FENCE_TAIL, re.M)        # "\n" + fence, after the first line
+_QUOTE_NL_RE = re.compile(r"\n {0,3}>[^\n]*")            # "\n" + quote
+_QUOTE_FIRST_RE = re.compile(r" {0,3}>[^\n]*")            # quote, on the first line
 _INLINE_CODE_FAST_RE = re.compile(r"`(?:`[^`]+``|[^`]+`)")
 _HTML_FAST_RE = re.compile(r"<(?:!--.*?-->|(?:pre|code)\b.*?</(?:pre|code)>|/?[a-zA-Z][^>\n]{0,200}>)", re.S)
-_WROTE_NOB_RE = re.compile(r"On\b[^\n]{0,200}?\bwrote\b")  # _WROTE_RE less its leading \b
+_WROTE_NOB_RE = re.compile(r"On\b[^\n]{0,200}?\bwrote\b")  # wrote, less its leading \b
 # bytes.translate table for the shouting pre-check: the characters a caps run
 # can hold ([A-Z'!?.,], whitespace, any non-ASCII byte) become "a", others "."
 _RUN_TABLE = bytes(97 if (c >= 128 or chr(c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZ'!?.," or chr(c).isspace()) else 46
@@ -429,15 +432,15 @@ _RUN_MIN = b"a" * 14      # a run counts as shouting from 14 characters other th
 
 
 def _fence_sub(text: str) -> str:
-    """_FENCE_RE.sub("\n", text)."""
-    m = _FENCE_RE.match(text)
+    """re.sub(REFERENCE_PATTERNS["fence"], "\n", text)."""
+    m = _FENCE_FIRST_RE.match(text)
     if m is None:
         return _FENCE_NL_RE.sub("\n\n", text)
     return "\n" + _FENCE_NL_RE.sub("\n\n", text[m.end():])
 
 
 def _quote_sub(text: str) -> str:
-    """_QUOTE_RE.sub("", text)."""
+    """re.sub(REFERENCE_PATTERNS["quote"], "", text)."""
     m = _QUOTE_FIRST_RE.match(text)
     if m is not None:
         text = text[m.end():]
@@ -445,7 +448,7 @@ def _quote_sub(text: str) -> str:
 
 
 def _wrote_search(text: str) -> int:
-    """_WROTE_RE.search(text).start(), or -1."""
+    """re.search(REFERENCE_PATTERNS["wrote"], text).start(), or -1."""
     pos = 0
     while True:
         m = _WROTE_NOB_RE.search(text, pos)
@@ -487,7 +490,7 @@ def clean_text(body: str) -> str:
         # indented code blocks (CommonMark: they cannot interrupt a paragraph);
         # a body without line breaks is prose even if it starts with spaces
         text = _INDENTED_RE.sub("", text)
-    if "O" in text and "wrote" in text:      # _WROTE_RE needs "On"
+    if "O" in text and "wrote" in text:      # the pattern needs "On"
         i = _wrote_search(text)
         if i >= 0:
             text = text[:i]
@@ -526,7 +529,7 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
     if n_up >= 12:
         # a run of 14 characters other than spaces needs as many bytes of its
         # kind in a row once spaces are dropped: most texts have none
-        if _RUN_MIN in enc.translate(_RUN_TABLE, b" "):
+        if enc.translate(_RUN_TABLE, b" ").find(_RUN_MIN) >= 0:
             for run in _CAPS_RUN_RE.findall(text):
                 if len(run) - run.count(" ") >= 14:
                     shout += 1
@@ -534,7 +537,7 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
             n_low = len(enc) - len(enc.translate(None, _LOWER_BYTES))
             if n_up > 2.3 * n_low:
                 shout = 1
-    # runs of ! and ?, once _PUNCT2_RE would find a pair (substring tests, gated by memchr)
+    # runs of ! and ?, once there is a pair (REFERENCE_PATTERNS["punct_pair"]; substring tests, gated by memchr)
     q = "?" in text
     if ("!" in text and ("!!" in text or (q and ("!?" in text or "?!" in text)))) or (q and "??" in text):
         punct = len(_PUNCT_RE.findall(text))
@@ -580,7 +583,8 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
         count = tally.__getitem__
     for w in ys:
         n_you += count(w)
-    if b"@" in spaced:   # @mentions address people too (not e-mail addresses: no space before @)
+    # (bytes.find, not "in": `bytes in bytes` first tries the operand as an int and raises inside)
+    if spaced.find(b"@") >= 0:   # @mentions address people too (not e-mail addresses: no space before @)
         n_you += spaced.count(b" @") + spaced.startswith(b"@") - spaced.count(b" @ ") - spaced.endswith(b" @")
     # 0 insult, 1 profanity, 2 disparaging, 3 civility_talk, 4 frustration, 5 politeness, 6 mild frustration
     counts = [0, 0, 0, 0, 0, 0, 0]
@@ -614,8 +618,8 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
                     at.append((i, is_insult))
                 else:
                     dest.append(i)
-        if b"@" in tok_src:
-            for i in compress(itertools.count(), map(bytes.startswith, toks, repeat(b"@"))):
+        if tok_src.find(b"@") >= 0:
+            for i in compress(_naturals(), map(bytes.startswith, toks, repeat(b"@"))):
                 t = toks[i]
                 if len(t) > 1 and t not in words:
                     you_pos.append(i)

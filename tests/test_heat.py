@@ -353,3 +353,107 @@ def test_cli_malformed_line_is_reported_and_the_rest_processed():
     assert p.returncode == 2
     assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == [1, 4]
     assert "line 2" in p.stderr and "line 3" in p.stderr
+
+
+# ---------------------------------------------------------------- fast paths, same results
+
+def _random_texts(seed: int, pieces: list[str], count: int, longest: int = 30) -> list[str]:
+    import random
+    rng = random.Random(seed)
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, longest))) for _ in range(count)]
+
+
+def test_fast_cleaning_patterns_match_their_definitions():
+    import re
+    ref = {k: re.compile(v) for k, v in heat.REFERENCE_PATTERNS.items()}
+    families = {
+        "fence": ["```", "````", "~~~", "~~~~", "\n", " ", "  ", "   ", "    ", "\t", "a", "`", "~", "\n\n", "x```"],
+        "quote": [">", "\n", " ", "  ", "   ", "    ", "a", "\t", "\r", "\u2028", "\n>"],
+        "html": ["<", ">", "!--", "--", "-->", "pre", "code", "/", "</pre>", "<code>", "a", "\n", " ", "precode"],
+        "inline": ["`", "``", "a", " ", "\n", "```"],
+        "wrote": ["On", "on", "wrote", "x", "_", " ", "\n", "é", "1", "Onwrote", "a" * 60],
+        "punct": ["!", "?", "!!", "?!", "a", " ", "."],
+    }
+    for seed, (family, pieces) in enumerate(families.items()):
+        for t in _random_texts(seed, pieces, 3000) + HOSTILE + TECHNICAL:
+            assert heat._fence_sub(t) == ref["fence"].sub("\n", t), repr(t)
+            assert heat._quote_sub(t) == ref["quote"].sub("", t), repr(t)
+            assert heat._HTML_FAST_RE.sub(" ", t) == ref["html"].sub(" ", t), repr(t)
+            assert heat._INLINE_CODE_FAST_RE.sub(" ", t) == ref["inline_code"].sub(" ", t), repr(t)
+            m = ref["wrote"].search(t)
+            assert heat._wrote_search(t) == (m.start() if m else -1), repr(t)
+            if family == "punct":   # the substring tests in comment_signals
+                q = "?" in t
+                fast = ("!" in t and ("!!" in t or (q and ("!?" in t or "?!" in t)))) or (q and "??" in t)
+                assert fast == bool(ref["punct_pair"].search(t)), repr(t)
+
+
+def test_shouting_pre_check_never_hides_a_run():
+    pieces = ["ABC", "DEF", "GHIJ", "I", "A", "X", "Z'", " ", "  ", "\n", "\t", "\u3000", "\xa0", "\x1c", "!", "?",
+              ".", ",", "a", "é", "1", "\ud800"]
+    seen = 0
+    for t in _random_texts(7, pieces, 20000, 40):
+        runs = [r for r in heat._CAPS_RUN_RE.findall(t) if len(r) - r.count(" ") >= 14]
+        if runs:
+            seen += 1
+            assert t.encode("utf-8", "ignore").translate(heat._RUN_TABLE, b" ").find(heat._RUN_MIN) >= 0, repr(t)
+    assert seen > 100
+
+
+def test_flat_foreign_pattern_matches_the_grouped_one():
+    import re
+    pats = json.loads(heat.MODEL_PATH.read_text(encoding="utf-8"))["lexicon"]["other_language_profanity"]
+    grouped = re.compile("|".join(f"(?:{p})" for p in pats))
+    flat = heat._m().foreign_re
+    words = [w for p in pats for w in p.split("|")]
+    for t in _random_texts(3, words + [" ", "x", "é", "де", "你"], 3000, 12):
+        assert flat.findall(t) == grouped.findall(t), t
+    assert heat._foreign_re(["a(", ")b"]).pattern == "(?:a()|(?:)b)"      # not whole regexes: grouped
+
+
+def test_score_thread_equals_folding_observe_on_varied_threads():
+    import random
+    rng = random.Random(11)
+    bodies = HOSTILE + TECHNICAL + SHARP + MILD + ["", "LGTM", "WHY IS THIS STILL BROKEN?!?! FIX IT NOW PLEASE"]
+    for _ in range(60):
+        k = rng.randint(1, 25)
+        comments = []
+        for i in range(k):
+            c = {"body": rng.choice(bodies), "author": rng.choice(["ann", "bob", "cy", None]),
+                 "author_association": rng.choice(["NONE", "MEMBER", "FIRST_TIME_CONTRIBUTOR", None]),
+                 "created_at": rng.choice([ts(i * rng.choice([1, 7, 90])), None, "junk", 1.7e9 + i * 60])}
+            if rng.random() < 0.2:
+                c["reactions"] = {"-1": rng.randint(0, 3), "confused": rng.randint(0, 2)}
+            comments.append(c)
+        st = None
+        for i, c in enumerate(comments):
+            st, res = observe(st, HeatEvent(body=c["body"], author=c["author"],
+                                            author_association=c["author_association"],
+                                            created_at=c["created_at"], comment_id=i, reactions=c.get("reactions")))
+        fast = score_thread(comments)
+        assert (fast.score, fast.reasons, fast.hot_comments) == (res.score, res.reasons, res.hot_comments)
+        # HeatEvents and dicts mixed in one thread
+        mixed = [HeatEvent(body=c["body"], author=c["author"], author_association=c["author_association"],
+                           created_at=c["created_at"], reactions=c.get("reactions")) if j % 3 == 0 else c
+                 for j, c in enumerate(comments)]
+        assert score_thread(mixed) == score_thread(comments)
+
+
+def test_cli_fast_json_reading_matches_json():
+    from app import heat_cli
+    lines = [
+        {"id": 1, "comments": [{"body": "You are a complete idiot, shut up."}]},
+        {"id": 18446744073709551616, "comments": [{"body": "ok"}]},
+        {"id": [1, {"x": -9223372036854775809}], "comments": []},
+        {"id": "ca", "comments": [{"body": "x", "created_at": 18446744073709551616}]},
+        {"id": "r", "comments": [{"body": "x", "reactions": {"-1": 18446744073709551616, "confused": 1}}]},
+        {"id": 0.1, "comments": [{"body": "x", "created_at": 1.5e9}], "extra": 10 ** 30},
+        {"id": "c", "comments": [{"body": 5}]},
+    ]
+    raws = [json.dumps(x).encode() for x in lines] + [
+        b'{"id": NaN, "comments": []}', b'{"id": "s", "comments": [{"body": "\\ud800"}]}',
+        '{"id": "é", "comments": [{"body": "ÄÖÜ"}]}'.encode(), b'{"id": "bad\xff", "comments": []}',
+        b'{"id": 1, "comments": []} x', b'[1]', b'\xef\xbb\xbf{"id": 1, "comments": []}',
+    ]
+    for raw in raws:
+        assert heat_cli._score_raw(raw, 0.5) == heat_cli._score_line(raw.decode("utf-8", "replace"), 0.5), raw
