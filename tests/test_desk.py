@@ -153,3 +153,22 @@ def test_an_issue_elsewhere_naming_a_thread_is_ignored(fake, bot):
     bot.deliver(fake.event_issue_comment("created", REPO, other["number"], c))
     bot.wait_idle()
     assert "rey" not in fake.blocked("psf")
+
+
+def test_incident_closed_by_hand_is_not_reused_and_reopened_one_is(fake, bot):
+    t, inc = open_incident(fake, bot)
+    fake.close_issue(TRACKING, inc.number, user="wendy")
+    bot.deliver(fake.event_issues("closed", TRACKING, inc.number))
+    bot.wait_idle()
+    assert bot.jobs(state="queued", kind="nudge") == []  # a closed incident is never nudged
+    t.comment("wes", "/coc-remind")
+    newer = [i for i in incidents(fake) if i["number"] != inc.number]
+    assert len(newer) == 1  # the closed incident is not reused
+    fake.close_issue(TRACKING, newer[0]["number"], user="wendy")
+    bot.deliver(fake.event_issues("closed", TRACKING, newer[0]["number"]))
+    fake.reopen_issue(TRACKING, inc.number, user="wendy")
+    bot.deliver(fake.event_issues("reopened", TRACKING, inc.number))
+    bot.wait_idle()
+    t.comment("wes", "/coc-remind")
+    assert len(incidents(fake)) == 2  # the reopened incident takes the event
+    assert any("coc-remind" in c["body"] for c in fake.comments(TRACKING, inc.number))
