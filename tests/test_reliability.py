@@ -159,3 +159,52 @@ def test_more_due_jobs_than_workers_are_all_processed(fake, make_bot):
         assert bot.deliver(ev)[0] == 202
     bot.wait_idle(30)
     assert all(len(bot_comments(fake, n)) == 1 for n in numbers)
+
+
+OLD_SCHEMA = """
+CREATE TABLE deliveries (id TEXT PRIMARY KEY, event TEXT NOT NULL, action TEXT, installation_id INTEGER,
+                         body BLOB, received_at REAL NOT NULL);
+CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT, payload TEXT NOT NULL,
+                   state TEXT NOT NULL DEFAULT 'queued', run_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                   lease_until REAL, last_error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE UNIQUE INDEX jobs_active_key ON jobs(key) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_due ON jobs(state, run_at);
+CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at REAL, PRIMARY KEY (ns, key));
+"""
+
+
+def test_a_delivery_accepted_by_the_previous_version_is_processed_after_the_upgrade(fake, make_bot, tmp_path):
+    # The previous version stored bodies uncompressed, without a codec column; a delivery it
+    # acknowledged just before the upgrade must still be processed by this one.
+    import json
+    import sqlite3
+    number, (event, payload) = remind_event(fake)
+    delivery = str(uuid.uuid4())
+    now = time.time()
+    db = sqlite3.connect(tmp_path / "bot.sqlite3")
+    db.executescript(OLD_SCHEMA)
+    db.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?)",
+               (delivery, event, "created", payload["installation"]["id"], json.dumps(payload).encode(), now))
+    db.execute("INSERT INTO jobs (kind, payload, run_at, created_at, updated_at) VALUES ('delivery', ?, ?, ?, ?)",
+               (json.dumps({"delivery_id": delivery, "event": event, "installation_id": payload["installation"]["id"]}),
+                now, now, now))
+    db.commit()
+    db.close()
+    bot = make_bot()
+    fake.wait_for(lambda f: len(bot_comments(f, number)) == 1, timeout=20)
+    # ... and a redelivery of it is still recognised as a duplicate, while new deliveries are accepted.
+    assert bot.deliver((event, payload), delivery=delivery)[0] == 200
+    number2, ev2 = remind_event(fake)
+    assert bot.deliver(ev2)[0] == 202
+    fake.wait_for(lambda f: len(bot_comments(f, number2)) == 1, timeout=20)
+
+
+def test_the_same_delivery_arriving_twice_at_once_is_processed_once(fake, bot):
+    import concurrent.futures
+    number, ev = remind_event(fake)
+    delivery = str(uuid.uuid4())
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        statuses = sorted(s for s, _ in pool.map(lambda _: bot.deliver(ev, delivery=delivery), range(8)))
+    assert statuses == [200] * 7 + [202]
+    bot.wait_idle()
+    assert len(bot_comments(fake, number)) == 1
