@@ -57,14 +57,15 @@ class Ctx:
 async def process_delivery(job, rt) -> None:
     """Job kind `delivery`: run the handlers that have not yet finished for this delivery."""
     delivery_id = job.payload["delivery_id"]
-    data = rt.take_payload(delivery_id)
-    if data is None:
+    body = rt.take_body(delivery_id)
+    if body is None:
         delivery = await rt.store.get_delivery(delivery_id)
         if delivery is None:
             raise PermanentError("delivery not found in the store")
-        data = orjson.loads(delivery.body)
+        body = delivery.body
         job.payload["event"] = delivery.event
         job.payload["installation_id"] = delivery.installation_id
+    data = orjson.loads(body)
     event = sansio.Event(data, event=job.payload["event"], delivery_id=delivery_id)
     callbacks = sorted(rt.router.fetch(event), key=handler_name)
     done = set(job.payload.get("done", []))

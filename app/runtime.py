@@ -31,18 +31,20 @@ class Runtime:
         self.config = ConfigLoader(self.store, on_invalid=self._config_invalid)
         self.started = time.time()
         self.last_ack = 0.0  # loop time of the latest delivery; the worker lets acknowledgements go first
-        # Parsed payloads handed from the acknowledgement to the worker, so a delivery is parsed once;
-        # the store's copy is the source of truth (after a restart, or when this cache overflows).
-        self._payloads: OrderedDict[str, dict] = OrderedDict()
+        # Raw bodies handed from the acknowledgement to the worker, so a fresh delivery is not read back
+        # from the store; the store's copy is the source of truth (after a restart, or when this cache
+        # overflows). Bytes, not parsed payloads: hundreds of live payload trees would make every
+        # allocation and collection slower.
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
         self._housekeeping: asyncio.Task | None = None
 
-    def remember_payload(self, delivery_id: str, data: dict) -> None:
-        self._payloads[delivery_id] = data
-        while len(self._payloads) > 500:
-            self._payloads.popitem(last=False)
+    def remember_body(self, delivery_id: str, body: bytes) -> None:
+        self._bodies[delivery_id] = body
+        if len(self._bodies) > 500:
+            self._bodies.popitem(last=False)
 
-    def take_payload(self, delivery_id: str) -> dict | None:
-        return self._payloads.pop(delivery_id, None)
+    def take_body(self, delivery_id: str) -> bytes | None:
+        return self._bodies.pop(delivery_id, None)
 
     async def start(self) -> None:
         await self.store.open()
