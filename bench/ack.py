@@ -171,16 +171,25 @@ async def drained(url: str, timeout: float = 120.0) -> float | None:
     return timeout
 
 
-async def measure(name: str, url: str, templates, args) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(name: str, url: str, templates, args, pid: int) -> dict:
     await wait_up(url)
     await throughput(url, templates, 200, args.concurrency)  # warm-up
     await drained(url)
+    cpu0 = cpu_seconds(pid)
     rps, lat, bad1 = await throughput(url, templates, args.requests, args.concurrency)
+    cpu = (cpu_seconds(pid) - cpu0) / args.requests
     drain = await drained(url)
     steady_lat, bad2 = await steady(url, templates, args.rate, args.seconds)
     await drained(url)
     return {"name": name, "rps": rps, "p50_burst": pct(lat, 50), "p99_burst": pct(lat, 99),
-            "p50": pct(steady_lat, 50), "p99": pct(steady_lat, 99), "non_202": bad1 + bad2, "drain": drain}
+            "p50": pct(steady_lat, 50), "p99": pct(steady_lat, 99), "non_202": bad1 + bad2, "drain": drain,
+            "cpu_us": cpu * 1e6}
 
 
 def main() -> None:
@@ -222,9 +231,9 @@ def main() -> None:
         rounds: dict[str, list[dict]] = {"bare": [], "bot": []}
         for _ in range(args.rounds):
             rounds["bare"].append(asyncio.run(measure("bare aiohttp (no check, no store)",
-                                                      f"http://127.0.0.1:{bare_port}/webhook", templates, args)))
+                                                      f"http://127.0.0.1:{bare_port}/webhook", templates, args, bare.pid)))
             rounds["bot"].append(asyncio.run(measure("conduct-bot (verified, committed)",
-                                                     f"http://127.0.0.1:{bot_port}/webhook", templates, args)))
+                                                     f"http://127.0.0.1:{bot_port}/webhook", templates, args, bot.pid)))
         results = [max(rounds["bare"], key=lambda r: r["rps"]), max(rounds["bot"], key=lambda r: r["rps"])]
         ratios = [b["rps"] / a["rps"] for a, b in zip(rounds["bare"], rounds["bot"])]
     finally:
@@ -235,10 +244,10 @@ def main() -> None:
     size = statistics.mean(len(json.dumps(t)) for t in templates)
     print(f"payloads: {len(templates)} real issue_comment examples, mean {size / 1024:.1f} KiB; "
           f"{args.rounds} alternating rounds, best kept; burst: {args.requests} deliveries, {args.concurrency} concurrent; steady: {args.rate:.0f}/s for {args.seconds:.0f}s")
-    print(f"{'server':38} {'deliveries/s':>12} {'burst p50':>10} {'burst p99':>10} {'200/s p50':>10} {'200/s p99':>10} {'non-202':>8}")
+    print(f"{'server':38} {'deliveries/s':>12} {'burst p50':>10} {'burst p99':>10} {'200/s p50':>10} {'200/s p99':>10} {'non-202':>8} {'CPU/delivery':>13}")
     for r in results:
         print(f"{r['name']:38} {r['rps']:12.0f} {r['p50_burst']:9.1f}ms {r['p99_burst']:9.1f}ms "
-              f"{r['p50']:9.1f}ms {r['p99']:9.1f}ms {r['non_202']:8d}")
+              f"{r['p50']:9.1f}ms {r['p99']:9.1f}ms {r['non_202']:8d} {r['cpu_us']:11.0f}us")
     bot = results[1]
     if bot["drain"] is not None:
         total = args.requests / (args.requests / bot["rps"] + bot["drain"])
