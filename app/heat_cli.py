@@ -84,6 +84,8 @@ def _score_line(line: str, threshold: float) -> tuple[str | None, str | None]:
         rec = json.loads(line)
     except ValueError as e:
         return None, f"not valid JSON ({e.msg})"
+    except RecursionError:  # json recurses per nesting level; no thread is nested this deep
+        return None, "not valid JSON (nested too deeply)"
     return _score_record(rec, threshold, False)
 
 

@@ -348,11 +348,14 @@ def test_cli_malformed_line_is_reported_and_the_rest_processed():
         "{not json",
         json.dumps({"id": 3, "comments": "nope"}),
         json.dumps({"id": 4, "comments": [{"body": "also fine"}]}),
+        '{"id": 5, "comments": ' + "[" * 5000 + "]" * 5000 + "}",  # deeper than any parser recurses
+        json.dumps({"id": 6, "comments": [{"body": "fine too"}]}),
     ]) + "\n"
     p = run_cli(stdin=stdin)
     assert p.returncode == 2
-    assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == [1, 4]
-    assert "line 2" in p.stderr and "line 3" in p.stderr
+    assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == [1, 4, 6]
+    assert "line 2" in p.stderr and "line 3" in p.stderr and "line 5" in p.stderr
+    assert "Traceback" not in p.stderr
 
 
 # ---------------------------------------------------------------- fast paths, same results
