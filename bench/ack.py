@@ -221,7 +221,7 @@ def main() -> None:
                           "-f", "raw", "-o", "/tmp/pyspy.txt", "-p", str(bot.pid), "--threads"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Same conditions for both servers: each gets core 1, the load generator core 0 (where there are two),
-    # and they are measured in alternating rounds, keeping each one's best round.
+    # and they are measured in alternating rounds: the table shows each one's best round, the verdicts use the median round.
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) >= 2:
         os.sched_setaffinity(0, {cores[0]})
@@ -243,7 +243,7 @@ def main() -> None:
         fake.stop()
     size = statistics.mean(len(json.dumps(t)) for t in templates)
     print(f"payloads: {len(templates)} real issue_comment examples, mean {size / 1024:.1f} KiB; "
-          f"{args.rounds} alternating rounds, best kept; burst: {args.requests} deliveries, {args.concurrency} concurrent; steady: {args.rate:.0f}/s for {args.seconds:.0f}s")
+          f"{args.rounds} alternating rounds (table: best round of each); burst: {args.requests} deliveries, {args.concurrency} concurrent; steady: {args.rate:.0f}/s for {args.seconds:.0f}s")
     print(f"{'server':38} {'deliveries/s':>12} {'burst p50':>10} {'burst p99':>10} {'200/s p50':>10} {'200/s p99':>10} {'non-202':>8} {'CPU/delivery':>13}")
     for r in results:
         print(f"{r['name']:38} {r['rps']:12.0f} {r['p50_burst']:9.1f}ms {r['p99_burst']:9.1f}ms "
@@ -257,8 +257,10 @@ def main() -> None:
     ratio = statistics.median(ratios)
     print(f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratios)} (best of each server: "
           f"{results[1]['rps'] / results[0]['rps']:.2f})")
+    p99s = [r["p99"] for r in rounds["bot"]]
+    print(f"conduct-bot p99 at {args.rate:.0f}/s per round: {', '.join(f'{p:.1f}' for p in p99s)} ms")
     print(f"throughput ratio conduct-bot / bare, median round: {ratio:.2f} (target >= 0.50); "
-          f"p99 at {args.rate:.0f}/s: {results[1]['p99']:.1f} ms (target < 50 ms)")
+          f"p99 at {args.rate:.0f}/s, median round: {statistics.median(p99s):.1f} ms (target < 50 ms)")
 
 
 if __name__ == "__main__":
