@@ -359,7 +359,7 @@ class SQLiteStore(Store):
 
     def _insert_deliveries(self, items) -> list[bool]:
         # Bodies are stored LZ4-compressed: a webhook payload shrinks about five-fold for a few
-        # microseconds, so a delivery fits in one page and the durable commit writes far less.
+        # microseconds, so several deliveries share a page and the durable commit writes far less.
         compress = lz4.block.compress
         def work(conn):
             now = time.time()
