@@ -54,14 +54,19 @@ def test_permanent_failure_is_kept_as_failed_not_retried(fake, bot):
     assert "remind" in failed[0]["last_error"] or "handler" in failed[0]["last_error"]
 
 
-def test_many_deliveries_one_token_per_installation(fake, bot):
+def remind_many(fake, bot, count):
+    """`count` reminders on as many threads, each delivered and acknowledged; all posted once."""
     numbers = []
-    for _ in range(15):
+    for _ in range(count):
         number, ev = remind_event(fake)
         numbers.append(number)
         assert bot.deliver(ev)[0] == 202
     bot.wait_idle(30)
     assert all(len(bot_comments(fake, n)) == 1 for n in numbers)
+
+
+def test_many_deliveries_one_token_per_installation(fake, bot):
+    remind_many(fake, bot, 15)
     # One for the repository's installation, one for the tracking repository's installation.
     assert fake.token_requests == 2
 
@@ -151,14 +156,7 @@ def test_scheduled_job_survives_a_restart(fake, make_bot):
 
 
 def test_more_due_jobs_than_workers_are_all_processed(fake, make_bot):
-    bot = make_bot(COC_WORKERS="2")
-    numbers = []
-    for _ in range(12):
-        number, ev = remind_event(fake)
-        numbers.append(number)
-        assert bot.deliver(ev)[0] == 202
-    bot.wait_idle(30)
-    assert all(len(bot_comments(fake, n)) == 1 for n in numbers)
+    remind_many(fake, make_bot(COC_WORKERS="2"), 12)
 
 
 OLD_SCHEMA = """
