@@ -118,15 +118,20 @@ def test_resolve_records_the_outcome_and_closes(fake, bot):
     assert code in history and "warning" in history
 
 
+def assert_block_ignored_in(fake, bot, number):
+    """A maintainer's /coc-block in an ordinary repository's issue blocks nobody."""
+    c = fake.add_comment(REPO, number, user="wes", body="/coc-block @rey permanent")
+    bot.deliver(fake.event_issue_comment("created", REPO, number, c))
+    bot.wait_idle()
+    assert "rey" not in fake.blocked("psf")
+
+
 def test_forged_incident_in_an_ordinary_repository_does_nothing(fake, bot):
     victim = Thread(fake, bot)
     forged = fake.create_issue(REPO, user="wes", title="x",
                                body=f"<!-- conduct-bot:incident psf/black#{victim.number} -->",
                                labels=["coc:report"])
-    c = fake.add_comment(REPO, forged["number"], user="wes", body="/coc-block @rey permanent")
-    bot.deliver(fake.event_issue_comment("created", REPO, forged["number"], c))
-    bot.wait_idle()
-    assert "rey" not in fake.blocked("psf")
+    assert_block_ignored_in(fake, bot, forged["number"])
 
 
 def test_malformed_wg_command_gets_usage_in_the_incident(fake, bot):
@@ -149,10 +154,7 @@ def test_an_incident_opened_by_hand_in_the_tracking_repository_can_be_acted_on(f
 def test_an_issue_elsewhere_naming_a_thread_is_ignored(fake, bot):
     t = Thread(fake, bot)
     other = fake.create_issue(REPO, user="wes", title="x", body=f"Thread: {t.issue['html_url']}", labels=["coc:report"])
-    c = fake.add_comment(REPO, other["number"], user="wes", body="/coc-block @rey permanent")
-    bot.deliver(fake.event_issue_comment("created", REPO, other["number"], c))
-    bot.wait_idle()
-    assert "rey" not in fake.blocked("psf")
+    assert_block_ignored_in(fake, bot, other["number"])
 
 
 def test_incident_closed_by_hand_is_not_reused_and_reopened_one_is(fake, bot):
