@@ -20,6 +20,10 @@ from .durations import parse_duration
 log = logging.getLogger("conduct_bot.config")
 
 CONFIG_PATH = ".github/coc.yml"
+ORG_REPO = ".github"               # the organisation-wide level lives in this repository
+TRACKING_REPO_HERE = (
+    "tracking_repo: honoured only in the organisation's .github repository; this key was ignored "
+    "(the rest of the file applies)")
 CACHE_NS = "config-file"
 CACHE_TTL = 300.0
 PERMISSIONS = ("read", "triage", "write", "maintain", "admin")
@@ -28,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "enabled": True,
     "tracking_repo": None,
     "maintainer_permission": "write",
-    "report_permission": "triage",
+    "report_permission": "read",
     "contact": "conduct-wg@python.org",
     "delete_report_command": True,
     "reminders": {"auto": True, "cooldown": "7d"},
@@ -158,12 +162,6 @@ class Config(dict):
             node = node[part]
         return parse_duration(node)
 
-    def get_path(self, dotted: str) -> Any:
-        node: Any = self
-        for part in dotted.split("."):
-            node = node[part]
-        return node
-
 
 async def fetch_file(gh, owner: str, repo: str, path: str) -> dict | None:
     """The file on the default branch as {"text", "sha"}, or None when it does not exist."""
@@ -196,28 +194,37 @@ class ConfigLoader:
         await self.store.put(CACHE_NS, key, {"file": found}, ttl=CACHE_TTL)
         return found
 
-    async def _level(self, gh, owner, repo, installation_id) -> dict:
+    async def _level(self, gh, owner, repo, installation_id, *, notify: bool = True) -> dict:
         found = await self.file(gh, owner, repo)
         if not found:
             return {}
         try:
-            return parse(found["text"])
+            data = parse(found["text"])
         except ConfigError as exc:
-            log.warning("ignoring invalid %s in %s/%s: %s", CONFIG_PATH, owner, repo, exc,
-                        extra={"repository": f"{owner}/{repo}"})
-            if self.on_invalid is not None:
-                await self.on_invalid(owner, repo, CONFIG_PATH, found.get("sha"), str(exc), installation_id)
+            await self._invalid(owner, repo, found, str(exc), installation_id, notify)
             return {}
+        if repo != ORG_REPO and data.get("tracking_repo") is not None:
+            # Where reports go is the organisation's decision: a repository's own file cannot redirect them.
+            data = {k: v for k, v in data.items() if k != "tracking_repo"}
+            await self._invalid(owner, repo, found, TRACKING_REPO_HERE, installation_id, notify)
+        return data
+
+    async def _invalid(self, owner, repo, found, error, installation_id, notify) -> None:
+        log.warning("ignoring invalid %s in %s/%s: %s", CONFIG_PATH, owner, repo, error,
+                    extra={"repository": f"{owner}/{repo}"})
+        if notify and self.on_invalid is not None:
+            await self.on_invalid(owner, repo, CONFIG_PATH, found.get("sha"), error, installation_id)
+
+    async def org_level(self, gh, owner: str, installation_id: int | None = None, *, notify: bool = True) -> dict:
+        """The organisation's own file (its `.github` repository), validated, without defaults."""
+        return await self._level(gh, owner, ORG_REPO, installation_id, notify=notify)
 
     async def load(self, gh, owner: str, repo: str, installation_id: int | None = None) -> Config:
-        org_level = {} if repo == ".github" else await self._level(gh, owner, ".github", installation_id)
+        """A repository's file over its organisation's over the defaults; `tracking_repo` only from the
+        organisation's."""
+        org_level = {} if repo == ORG_REPO else await self.org_level(gh, owner, installation_id)
         repo_level = await self._level(gh, owner, repo, installation_id)
         return Config(merge(merge(DEFAULTS, org_level), repo_level))
-
-    async def load_own(self, gh, owner: str, repo: str, installation_id: int | None = None) -> Config:
-        """A repository's own file over the defaults, without the organisation's level: the tracking
-        repository's settings about incidents (sla.acknowledge, enabled) are its own."""
-        return Config(merge(DEFAULTS, await self._level(gh, owner, repo, installation_id)))
 
     async def forget(self, owner: str, repo: str, paths=(CONFIG_PATH,)) -> None:
         for path in paths:

@@ -37,7 +37,7 @@ LABELS = {
     "status:resolved": ("c2e0c6", "Resolved"),
     **{f"outcome:{o}": ("ededed", f"Outcome: {o}") for o in OUTCOMES},
 }
-PRIVATE_TTL = 300.0                # how long a confirmation that the repo is private is trusted
+PRIVATE_TTL = 60.0                 # how long a confirmation that the repo is private is trusted
 KEEP_TRYING = 7 * 86400.0          # a report waiting for a private tracking repo is kept this long
 NS_THREAD = "incident-thread"      # thread key -> {"repo", "number"} of its open incident
 NS_INCIDENT = "incident"           # "owner/repo#N" -> incident record
@@ -52,15 +52,43 @@ def kind_of(labels) -> str | None:
     return None
 
 
-async def tracking_repo(rt, config) -> str | None:
-    return (config or {}).get("tracking_repo") or rt.settings.tracking_repo
+NS_REGISTRY = "tracking-repo"      # repository -> {"orgs": [...]}: repositories named as an org's tracking repo
+NS_PUBLIC = "tracking-public"      # repository -> True from a `publicized` event until `privatized`
+NS_PRIVATE = "tracking-private"    # repository -> True: a recent confirmation that it is private
 
 
-async def tracking_client(rt, full_name: str, fallback: int | None = None):
-    """The client of the installation that owns the tracking repository (may be another org's).
+async def tracking_repo(rt, config, owner: str | None = None) -> str | None:
+    """The tracking repository configured for a thread: the organisation-level `tracking_repo` (a
+    repository's own file cannot set it, see config.ConfigLoader), else COC_TRACKING_REPO. Every
+    repository named so is remembered, so its own events are recognised as the working group's."""
+    name = (config or {}).get("tracking_repo") or rt.settings.tracking_repo
+    if name:
+        await remember_tracking(rt, name, owner)
+    return name
 
-    GitHub says which one (`GET /repos/{owner}/{repo}/installation`, as the App); if it cannot, the
-    event's own installation is tried (the privacy check then tells whether it reaches the repository)."""
+
+async def remember_tracking(rt, full_name: str, owner: str | None = None) -> None:
+    key = full_name.lower()
+    known = await rt.store.get(NS_REGISTRY, key)
+    orgs = set((known or {}).get("orgs", []))
+    if known is None or (owner and owner.lower() not in orgs):
+        await rt.store.put(NS_REGISTRY, key, {"orgs": sorted(orgs | ({owner.lower()} if owner else set()))})
+
+
+async def is_tracking_repo(rt, full_name: str) -> bool:
+    """Whether a repository is (or was) some organisation's tracking repository; costs no API call."""
+    key = (full_name or "").lower()
+    if key == (rt.settings.tracking_repo or "").lower():
+        return True
+    return await rt.store.get(NS_REGISTRY, key) is not None
+
+
+async def tracking_client(rt, full_name: str, fallback: int | None = None, *, until: float | None = None):
+    """The one writer into a tracking repository: the client of the installation that owns it (may be
+    another org's), wrapped so that every write first confirms the repository is private.
+
+    GitHub says which installation (`GET /repos/{owner}/{repo}/installation`, as the App); if it cannot,
+    the event's own installation is tried (the privacy check then tells whether it reaches the repository)."""
     owner, repo = full_name.split("/", 1)
     key = full_name.lower()
     inst = await rt.store.get("installation-of", key)
@@ -70,28 +98,93 @@ async def tracking_client(rt, full_name: str, fallback: int | None = None):
         except PermanentError:
             if fallback is None:
                 raise
-            return await rt.clients.installation(fallback)
-        await rt.store.put("installation-of", key, inst, ttl=3600)
-    return await rt.clients.installation(inst)
+            inst = fallback
+        else:
+            await rt.store.put("installation-of", key, inst, ttl=3600)
+    gh = await rt.clients.installation(inst)
+    return PrivateWriter(rt, gh, full_name, until if until is not None else time.time() + KEEP_TRYING)
+
+
+class NotPrivate(RetryLater):
+    """The tracking repository is not (confirmed) private: nothing is written there."""
+
+
+class PrivateWriter:
+    """A GitHub client for one tracking repository whose writes happen only while it is private."""
+
+    def __init__(self, rt, gh, full_name: str, until: float):
+        self.rt, self.gh, self.full_name, self.until = rt, gh, full_name, until
+
+    def __getattr__(self, name):  # reads (getitem, getiter, …) pass through
+        if name in ("post", "patch", "put", "delete", "gql", "graphql"):
+            raise AttributeError(name)
+        return getattr(self.gh, name)
+
+    async def _write(self, method: str, *args, **kwargs):
+        await ensure_private(self.rt, self.gh, self.full_name, self.until)
+        return await getattr(self.gh, method)(*args, **kwargs)
+
+    async def post(self, *args, **kwargs):
+        return await self._write("post", *args, **kwargs)
+
+    async def patch(self, *args, **kwargs):
+        return await self._write("patch", *args, **kwargs)
+
+    async def put(self, *args, **kwargs):
+        return await self._write("put", *args, **kwargs)
+
+    async def delete(self, *args, **kwargs):
+        return await self._write("delete", *args, **kwargs)
 
 
 async def ensure_private(rt, gh, full_name: str, until: float) -> None:
-    """Raise RetryLater (logged with the repository's name) unless the tracking repository is private."""
+    """Raise NotPrivate (logged with the repository's name) unless the tracking repository is private:
+    GitHub says `visibility: private` (an `internal` repository is not), it was confirmed within
+    PRIVATE_TTL, and no `publicized` event has arrived since."""
     key = full_name.lower()
-    if await rt.store.get("tracking-private", key):
+    if await rt.store.get(NS_PUBLIC, key):
+        raise NotPrivate(f"tracking repository {full_name} was made public; nothing was written there, "
+                         "the work is kept and retried", until=until)
+    if await rt.store.get(NS_PRIVATE, key):
         return
     owner, repo = full_name.split("/", 1)
     try:
         data = await gh.getitem("/repos/{owner}/{repo}", {"owner": owner, "repo": repo})
     except gidgethub.BadRequest as exc:
         if int(exc.status_code) in (403, 404):
-            raise RetryLater(f"tracking repository {full_name} is not reachable ({exc.status_code}); "
+            raise NotPrivate(f"tracking repository {full_name} is not reachable ({exc.status_code}); "
                              "nothing was written, the work is kept", until=until) from None
         raise
-    if not data.get("private"):
-        raise RetryLater(f"tracking repository {full_name} is not private; nothing was written there, "
-                         "the work is kept and retried", until=until)
-    await rt.store.put("tracking-private", key, True, ttl=PRIVATE_TTL)
+    if not is_private(data):
+        raise NotPrivate(f"tracking repository {full_name} is not private (visibility: "
+                         f"{data.get('visibility') or ('private' if data.get('private') else 'public')}); "
+                         "nothing was written there, the work is kept and retried", until=until)
+    await rt.store.put(NS_PRIVATE, key, True, ttl=PRIVATE_TTL)
+
+
+def is_private(repository: dict) -> bool:
+    """Private means GitHub's `visibility: private`; `internal` (GitHub Enterprise) is readable by a
+    whole enterprise. Payloads without `visibility` fall back to `private`."""
+    visibility = repository.get("visibility")
+    if visibility is not None:
+        return visibility == "private"
+    return bool(repository.get("private"))
+
+
+def is_public(repository: dict) -> bool:
+    visibility = repository.get("visibility")
+    return visibility == "public" if visibility is not None else not repository.get("private")
+
+
+async def visibility_changed(rt, full_name: str, public: bool) -> None:
+    """A `repository` event: `publicized` stops every write into it at once, `privatized` allows them
+    again after a fresh confirmation."""
+    key = full_name.lower()
+    await rt.store.delete(NS_PRIVATE, key)
+    if public:
+        await rt.store.put(NS_PUBLIC, key, True)
+    else:
+        await rt.store.delete(NS_PUBLIC, key)
 
 
 async def ensure_labels(rt, gh, full_name: str, names) -> None:
@@ -195,8 +288,10 @@ def summary_of(p: dict) -> str:
 
 
 async def enqueue(rt, payload: dict) -> None:
-    """Queue an incident event; idempotent per payload['event_key']."""
+    """Queue an incident event; idempotent per payload['event_key']. It is kept and retried for
+    KEEP_TRYING however long the tracking repository is unavailable (app.jobs: `keep_until`)."""
     payload.setdefault("queued_at", time.time())
+    payload.setdefault("keep_until", payload["queued_at"] + KEEP_TRYING)
     await rt.store.enqueue("incident", payload, key=f"incident:{payload['event_key']}")
     rt.worker.wake()
 
@@ -208,9 +303,13 @@ async def run_incident_job(job, rt) -> None:
         return await _after_incident(rt, p)
     thread = Thread.from_dict(p["thread"])
     tracking = p["tracking"]
-    until = p.get("queued_at", job.created_at) + KEEP_TRYING
+    if await is_tracking_repo(rt, thread.full_name):
+        log.warning("no incident about an issue of a tracking repository", extra={"job": job.id})
+        return
+    await remember_tracking(rt, tracking, thread.owner)
+    until = p.get("keep_until") or p.get("queued_at", job.created_at) + KEEP_TRYING
     try:
-        gh = await tracking_client(rt, tracking, fallback=thread.installation_id)
+        gh = await tracking_client(rt, tracking, fallback=thread.installation_id, until=until)
     except PermanentError as exc:  # not installed there (yet): keep the report and try again later
         raise RetryLater(f"cannot reach tracking repository {tracking}: {exc}; the work is kept", until=until) from None
     await ensure_private(rt, gh, tracking, until)
@@ -312,11 +411,73 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
         await schedule_nudge(rt, gh, tracking, number)
 
 
+# -- the index: the one owner of incident records ---------------------------------------------------------
+
+def index_key(tracking: str, number: int) -> str:
+    return f"{tracking}#{number}".lower()
+
+
+def thread_index_key(tracking: str, thread_key: str) -> str:
+    return f"{tracking}:{thread_key}".lower()
+
+
+async def index_get(rt, tracking: str, number: int) -> dict | None:
+    return await rt.store.get(NS_INCIDENT, index_key(tracking, number))
+
+
+async def adopt(rt, tracking: str, issue: dict, thread: Thread) -> dict:
+    """Index an incident issue the bot did not open itself (or whose index was lost)."""
+    labels = [l.get("name") for l in issue.get("labels") or []]
+    title = issue.get("title") or ""
+    rec = {"code": title.split(" ")[1] if title.startswith("Incident ") and " " in title else None,
+           "number": issue["number"], "html_url": issue.get("html_url"), "created_at": issue.get("created_at"),
+           "kinds": [k for k in KINDS if f"coc:{k}" in labels], "accounts": [], "thread": thread.key,
+           "thread_data": thread.as_dict(), "venue": thread.full_name,
+           "state": issue.get("state", "open"), "outcome": None}
+    await rt.store.put(NS_INCIDENT, index_key(tracking, issue["number"]), rec)
+    if rec["state"] == "open":
+        await rt.store.put(NS_THREAD, thread_index_key(tracking, thread.key), {"number": issue["number"]})
+    return rec
+
+
+async def add_accounts(rt, tracking: str, number: int, accounts) -> None:
+    def fn(rec):
+        if rec is None:
+            return rec, None
+        return {**rec, "accounts": sorted(set(rec.get("accounts", [])) | set(accounts))}, None
+    await rt.store.update(NS_INCIDENT, index_key(tracking, number), fn)
+
+
+async def close_in_index(rt, tracking: str, number: int, outcome: str | None) -> None:
+    key = index_key(tracking, number)
+    rec = await rt.store.get(NS_INCIDENT, key)
+    if rec is None:
+        return
+    rec["state"] = "closed"
+    if outcome:
+        rec["outcome"] = outcome
+    await rt.store.put(NS_INCIDENT, key, rec)
+    # Atomically: a reopened incident of the same thread may have taken the thread meanwhile.
+    await rt.store.update(NS_THREAD, thread_index_key(tracking, rec["thread"]),
+                          lambda cur: (None if cur and cur.get("number") == number else cur, None))
+    await rt.store.cancel(f"nudge:{tracking}#{number}".lower())
+
+
+async def reopen_in_index(rt, tracking: str, number: int) -> None:
+    key = index_key(tracking, number)
+    rec = await rt.store.get(NS_INCIDENT, key)
+    if rec is None:
+        return
+    rec["state"], rec["outcome"] = "open", None
+    await rt.store.put(NS_INCIDENT, key, rec)
+    await rt.store.put(NS_THREAD, thread_index_key(tracking, rec["thread"]), {"number": number})
+
+
 async def schedule_nudge(rt, gh, tracking: str, number: int) -> None:
     """The SLA clock starts when an incident becomes a report or heated one; sla.acknowledge is read
     from the tracking repository's own configuration."""
     owner, repo = tracking.split("/", 1)
-    config = await rt.config.load_own(gh, owner, repo)
+    config = await rt.config.load(gh, owner, repo)  # its own file over its organisation's
     seconds = config.seconds("sla.acknowledge")
     await rt.store.enqueue("nudge", {"tracking": tracking, "number": number, "sla": seconds},
                            run_at=time.time() + seconds, key=f"nudge:{tracking}#{number}".lower())
@@ -327,12 +488,11 @@ async def run_nudge_job(job, rt) -> None:
     p = job.payload
     tracking, number = p["tracking"], p["number"]
     owner, repo = tracking.split("/", 1)
-    gh = await tracking_client(rt, tracking)
+    gh = await tracking_client(rt, tracking, until=time.time() + KEEP_TRYING)
     issue = await gh.getitem("/repos/{owner}/{repo}/issues/{number}", {"owner": owner, "repo": repo, "number": number})
     names = {l.get("name") for l in issue.get("labels", [])}
     if issue.get("state") != "open" or "status:new" not in names or not ({"coc:report", "coc:heated"} & names):
         return
-    await ensure_private(rt, gh, tracking, time.time() + KEEP_TRYING)
     body = render(bundled_template("nudge"), marker="", age=format_duration(int(p.get("sla") or 0)))
     await post_comment_once(rt.store, gh, f"/repos/{owner}/{repo}/issues/{number}/comments",
                             f"nudge:{tracking}#{number}".lower(), "nudge", body)

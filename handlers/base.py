@@ -23,6 +23,33 @@ class Outcome:
     accounts: list[str] = field(default_factory=list)
 
 
+MAX_COMMANDS = 10      # commands of one comment that run; the reply names the rest
+
+
+@dataclass
+class Reply:
+    """The one reply comment a command comment gets, however many commands it holds: each command
+    adds its part, and the parts are posted together once, after the last command."""
+    comment_key: str                 # "<comment kind>-<comment id>": effects are keyed by the comment
+    gh: Any
+    url: str                         # comments URL where the reply goes
+    parts: list[str] = field(default_factory=list)
+
+    def add(self, body: str) -> None:
+        if body and body not in self.parts:
+            self.parts.append(body)
+
+    async def send(self, store) -> None:
+        if self.parts:
+            await post_comment_once(store, self.gh, self.url, f"{self.comment_key}:reply", "reply",
+                                    "\n\n".join(self.parts))
+
+
+def comment_key(comment: Comment) -> str:
+    """The identity of a comment across redeliveries: its kind and GitHub id, not the delivery."""
+    return f"{comment.kind}-{comment.id}"
+
+
 @dataclass
 class CommandCtx:
     """Where a command acts (the thread) and where it answers (the thread, or the incident for the WG)."""
@@ -32,12 +59,13 @@ class CommandCtx:
     comment: Comment | None          # the command comment
     config: Any                      # merged configuration of the thread's repository
     actor: str
-    key: str                         # unique per command occurrence: "<delivery>:<line>"
+    key: str                         # unique per command occurrence: "<comment kind>-<comment id>:<line>"
     line_text: str = ""
     answer_gh: Any = None            # where answers go (default: the thread)
     answer_url: str | None = None
     from_incident: bool = False
     event: Any = None                # the delivery's event (payload data)
+    reply: Reply | None = None       # the comment's one reply, shared by its commands
 
     @property
     def store(self):
@@ -47,16 +75,22 @@ class CommandCtx:
         return await post_comment_once(self.store, self.gh, self.thread.comments_url, f"{self.key}:{kind}{suffix}",
                                        kind, body)
 
-    async def answer(self, kind: str, body: str) -> dict:
-        """Reply where the command was typed (thread comment, or the incident issue)."""
+    async def answer(self, kind: str, body: str) -> None:
+        """Reply where the command was typed (thread comment, or the incident issue): a part of the
+        comment's one reply."""
+        if self.reply is not None:
+            self.reply.add(body)
+            return
         gh = self.answer_gh or self.gh
         url = self.answer_url or self.thread.comments_url
-        return await post_comment_once(self.store, gh, url, f"{self.key}:answer:{kind}", kind, body)
+        await post_comment_once(self.store, gh, url, f"{self.key}:answer:{kind}", kind, body)
 
     async def react(self, content: str) -> None:
+        """At most one reaction of each kind on a comment, whatever number of commands it holds."""
         if self.comment is None:
             return
         gh = self.answer_gh or self.gh
+        key = self.reply.comment_key if self.reply is not None else self.key
 
         async def do():
             try:
@@ -67,7 +101,7 @@ class CommandCtx:
                     raise
                 return False
             return True
-        await once(self.store, f"{self.key}:react:{content}", do)
+        await once(self.store, f"{key}:react:{content}", do)
 
     async def template(self, name: str) -> str:
         """A bundled template, or the repository's own where configuration names one."""

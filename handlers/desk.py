@@ -1,83 +1,23 @@
 """The working group's desk: commands typed in an incident act on its thread; status, blocks, outcomes."""
 from __future__ import annotations
 
-import re
 import time
 
 import gidgethub
 from gidgethub import routing
 
-from app import incidents
+from app import incidents, trust
 from app.commands import INCIDENT_COMMANDS, USAGE, Command, CommandError, has_command_candidate, parse_commands
 from app.durations import format_duration
-from app.effects import once, post_comment_once
-from app.permissions import at_least, role
-from app.github import PermanentError
-from app.text import code_span, find_marker, marker, neutralise
-from app.threads import Thread, comment_from_event, is_bot
+from app.effects import post_comment_once
+from app.text import code_span, marker, neutralise
+from app.threads import comment_from_event, is_bot
 
 from . import commands as thread_commands
-from .base import CommandCtx, CommandFailed, Outcome
+from .base import CommandCtx, CommandFailed, Outcome, Reply, comment_key
+from .commands import line_of, run_comment
 
 router = routing.Router()
-
-WG_PERMISSION = "write"
-
-
-THREAD_LINK = re.compile(r"https?://[^/\s]+/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/(?:issues|pull)/(\d+)")
-
-
-async def incident_of(ctx, event) -> dict | None:
-    """The incident record behind this tracking-repository issue: from our own index, or, in the
-    configured tracking repository only (private, written by the working group), from the issue's
-    thread marker or link — never from a body elsewhere."""
-    repo = (event.data.get("repository") or {}).get("full_name") or ""
-    issue = event.data.get("issue") or {}
-    number = issue.get("number")
-    if not repo or number is None:
-        return None
-    rec = await ctx.store.get(incidents.NS_INCIDENT, f"{repo}#{number}".lower())
-    if rec is None and repo.lower() == (ctx.settings.tracking_repo or "").lower():
-        rec = await _adopt(ctx, repo, issue)
-    if rec is not None:
-        rec["tracking"] = repo
-    return rec
-
-
-async def _adopt(ctx, tracking: str, issue: dict) -> dict | None:
-    """Index an incident issue the bot did not open itself (or whose index was lost)."""
-    body = issue.get("body") or ""
-    key = find_marker(body, "incident")
-    m = re.fullmatch(r"([^/\s]+)/([^#\s]+)#(\d+)", key or "")
-    if m:
-        owner, name, num = m.group(1), m.group(2), int(m.group(3))
-    else:
-        m = THREAD_LINK.search(body)
-        if not m:
-            return None
-        owner, name, num = m.group(1), m.group(2), int(m.group(3))
-    try:
-        inst = await ctx.rt.clients.installation_for_repo(owner, name)
-        gh = await ctx.rt.clients.installation(inst)
-        item = await gh.getitem("/repos/{owner}/{repo}/issues/{number}", {"owner": owner, "repo": name, "number": num})
-    except (PermanentError, gidgethub.BadRequest):
-        ctx.log.warning("incident names a thread the App cannot reach", extra=ctx.extra)
-        return None
-    base = item.get("url") or f"{ctx.settings.api_url}/repos/{owner}/{name}/issues/{num}"
-    repo_data = item.get("repository") or {}
-    thread = Thread(inst, owner, name, num, bool(item.get("pull_request")), item.get("html_url", ""), base,
-                    item.get("comments_url") or base + "/comments", bool(repo_data.get("private")),
-                    bool(item.get("locked")), (item.get("user") or {}).get("login"))
-    labels = [l.get("name") for l in issue.get("labels") or []]
-    rec = {"code": (issue.get("title") or "").split(" ")[1] if (issue.get("title") or "").startswith("Incident ") else None,
-           "number": issue["number"], "html_url": issue.get("html_url"), "created_at": issue.get("created_at"),
-           "kinds": [k for k in incidents.KINDS if f"coc:{k}" in labels], "accounts": [], "thread": thread.key,
-           "thread_data": thread.as_dict(), "venue": thread.full_name,
-           "state": issue.get("state", "open"), "outcome": None}
-    await ctx.store.put(incidents.NS_INCIDENT, f"{tracking}#{issue['number']}".lower(), rec)
-    if rec["state"] == "open":
-        await ctx.store.put(incidents.NS_THREAD, f"{tracking}:{thread.key}".lower(), {"number": issue["number"]})
-    return dict(rec)
 
 
 @router.register("issue_comment", action="created")
@@ -92,31 +32,39 @@ async def desk_comment(event, ctx):
     is_command = has_command_candidate(comment.body)
     if "status:new" not in names and not is_command:
         return
-    rec = await incident_of(ctx, event)
-    if rec is None:
+    desk = await trust.desk_authority(ctx.rt, event, actor=(event.data.get("comment") or {}).get("user") or {})
+    if desk is None:
         return
-    tracking = rec["tracking"]
-    gh = await ctx.gh()  # the tracking repository's installation
-    owner, repo = tracking.split("/", 1)
-    if not at_least(await role(ctx.store, gh, owner, repo, comment.author), WG_PERMISSION):
+    gh, tracking = desk.gh, desk.tracking
+    try:
+        await incidents.ensure_private(ctx.rt, gh, tracking, time.time())
+    except incidents.NotPrivate as exc:
+        ctx.log.error("working-group comment ignored: %s", exc, extra=ctx.extra)
         return
     if "status:new" in names:
         await mark_triaged(ctx, gh, tracking, issue["number"])
     if not is_command:
         return
-    tconfig = await ctx.rt.config.load_own(gh, owner, repo, ctx.installation_id)
+    owner, repo = tracking.split("/", 1)
+    tconfig = await ctx.rt.config.load(gh, owner, repo, ctx.installation_id)  # its own file over its org's
     if not tconfig["enabled"]:
         return
-    thread = Thread.from_dict(rec["thread_data"])
-    thread_gh = await ctx.rt.clients.installation(thread.installation_id)
-    config = await ctx.rt.config.load(thread_gh, thread.owner, thread.repo, thread.installation_id)
-    lines = comment.body.replace("\r\n", "\n").split("\n")
-    for item in parse_commands(comment.body, INCIDENT_COMMANDS):
-        cctx = CommandCtx(ctx.rt, thread_gh, thread, comment, config, comment.author,
-                          key=f"{ctx.delivery_id}:{item.line}",
-                          line_text=lines[item.line].strip() if item.line < len(lines) else "",
-                          answer_gh=gh, answer_url=issue["comments_url"], from_incident=True, event=event)
-        await run_desk_command(ctx, cctx, item, tracking, issue["number"], rec)
+    parsed = parse_commands(comment.body, INCIDENT_COMMANDS)
+    if not parsed:
+        return
+    reply = Reply(comment_key(comment), gh, issue["comments_url"])
+
+    def make(item):
+        return CommandCtx(ctx.rt, desk.thread_gh, desk.thread, comment, desk.config, comment.author,
+                          key=f"{reply.comment_key}:{item.line}", line_text=line_of(comment.body, item.line),
+                          answer_gh=gh, answer_url=issue["comments_url"], from_incident=True, event=event,
+                          reply=reply)
+
+    async def run_item(ctx, cctx, item):
+        await run_desk_command(ctx, cctx, item, desk)
+        return True
+
+    await run_comment(ctx, parsed, make, run_item, reply)
 
 
 async def mark_triaged(ctx, gh, tracking: str, number: int) -> None:
@@ -134,24 +82,23 @@ async def mark_triaged(ctx, gh, tracking: str, number: int) -> None:
 
 
 DESK_COMMANDS = {
-    "block": lambda cctx, cmd, inc: run_block(cctx, cmd, inc),
-    "unblock": lambda cctx, cmd, inc: run_unblock(cctx, cmd, inc),
-    "resolve": lambda cctx, cmd, inc: run_resolve(cctx, cmd, inc),
-    "help": lambda cctx, cmd, inc: run_help(cctx),
+    "block": lambda cctx, cmd, desk: run_block(cctx, cmd, desk),
+    "unblock": lambda cctx, cmd, desk: run_unblock(cctx, cmd, desk),
+    "resolve": lambda cctx, cmd, desk: run_resolve(cctx, cmd, desk),
+    "help": lambda cctx, cmd, desk: run_help(cctx),
 }
 
 
-async def run_desk_command(ctx, cctx: CommandCtx, item, tracking: str, number: int, rec: dict) -> None:
+async def run_desk_command(ctx, cctx: CommandCtx, item, desk: trust.Desk) -> None:
     if isinstance(item, CommandError):
         await cctx.react("confused")
         await cctx.answer("usage", f"**Error**: {item.message}\nUsage: `{item.usage}`")
         return
     name = item.name
-    inc = {"tracking": tracking, "number": number, "rec": rec}
     await cctx.react("eyes")
     try:
         if name in DESK_COMMANDS:
-            outcome = await DESK_COMMANDS[name](cctx, item, inc)
+            outcome = await DESK_COMMANDS[name](cctx, item, desk)
         else:
             outcome = await thread_commands.COMMANDS[name](cctx, item)
     except CommandFailed as exc:
@@ -164,11 +111,7 @@ async def run_desk_command(ctx, cctx: CommandCtx, item, tracking: str, number: i
         body = f"`/coc-{name}` by {code_span(cctx.actor)}: {neutralise(outcome.result)}.\n\n{marker('action', name)}"
         await cctx.answer(f"result-{name}", body)
     if outcome.accounts:
-        key = f"{tracking}#{number}".lower()
-        stored = await ctx.store.get(incidents.NS_INCIDENT, key) or rec
-        stored["accounts"] = sorted(set(stored.get("accounts", [])) | set(outcome.accounts))
-        stored.pop("tracking", None)
-        await ctx.store.put(incidents.NS_INCIDENT, key, stored)
+        await incidents.add_accounts(ctx.rt, desk.tracking, desk.number, outcome.accounts)
     ctx.log.info("working-group command done", extra={**ctx.extra, "status": f"done:{name}"})
 
 
@@ -183,9 +126,9 @@ def unblock_key(org: str, login: str) -> str:
     return f"unblock:{org}:{login}".lower()
 
 
-async def run_block(cctx: CommandCtx, cmd: Command, inc: dict) -> Outcome:
+async def run_block(cctx: CommandCtx, cmd: Command, desk: trust.Desk) -> Outcome:
     login, duration = cmd.args["login"], cmd.args.get("duration")
-    org = cctx.thread.owner
+    org = desk.org  # the incident thread's organisation, whose tracking repository this is
     try:
         await cctx.gh.put("/orgs/{org}/blocks/{username}", {"org": org, "username": login})
     except gidgethub.BadRequest as exc:
@@ -200,7 +143,7 @@ async def run_block(cctx: CommandCtx, cmd: Command, inc: dict) -> Outcome:
         raise CommandFailed(f"GitHub refused to block {code_span(login)} ({status}: {exc}).") from None
     if duration:
         await cctx.store.enqueue("unblock", {"installation_id": cctx.thread.installation_id, "org": org,
-                                             "login": login, "tracking": inc["tracking"], "number": inc["number"]},
+                                             "login": login, "tracking": desk.tracking, "number": desk.number},
                                  run_at=time.time() + duration, key=unblock_key(org, login), replace=True)
         cctx.rt.worker.wake()
         return Outcome(f"blocked {code_span(login)} from {org} for {format_duration(duration)}", accounts=[login])
@@ -208,8 +151,8 @@ async def run_block(cctx: CommandCtx, cmd: Command, inc: dict) -> Outcome:
     return Outcome(f"blocked {code_span(login)} from {org} permanently", accounts=[login])
 
 
-async def run_unblock(cctx: CommandCtx, cmd: Command, inc: dict) -> Outcome:
-    login, org = cmd.args["login"], cctx.thread.owner
+async def run_unblock(cctx: CommandCtx, cmd: Command, desk: trust.Desk) -> Outcome:
+    login, org = cmd.args["login"], desk.org
     try:
         await cctx.gh.delete("/orgs/{org}/blocks/{username}", {"org": org, "username": login})
     except gidgethub.BadRequest as exc:
@@ -236,9 +179,9 @@ async def run_unblock_job(job, rt) -> None:
                                 f"the account is unblocked.\n\n{marker('action', 'unblock')}")
 
 
-async def run_resolve(cctx: CommandCtx, cmd: Command, inc: dict) -> Outcome:
+async def run_resolve(cctx: CommandCtx, cmd: Command, desk: trust.Desk) -> Outcome:
     outcome, note = cmd.args["outcome"], cmd.args.get("note") or ""
-    gh, tracking, number = cctx.answer_gh, inc["tracking"], inc["number"]
+    gh, tracking, number = desk.gh, desk.tracking, desk.number
     owner, repo = tracking.split("/", 1)
     where = {"owner": owner, "repo": repo, "number": number}
     issue = await gh.getitem("/repos/{owner}/{repo}/issues/{number}", where)
@@ -252,43 +195,24 @@ async def run_resolve(cctx: CommandCtx, cmd: Command, inc: dict) -> Outcome:
     await gh.patch("/repos/{owner}/{repo}/issues/{number}", where,
                    data={"labels": keep + ["status:resolved", f"outcome:{outcome}"], "state": "closed",
                          "state_reason": "completed"})
-    await close_in_index(cctx.rt, tracking, number, outcome)
+    await incidents.close_in_index(cctx.rt, tracking, number, outcome)
     return Outcome(f"resolved as {outcome}", record=False)
-
-
-async def close_in_index(rt, tracking: str, number: int, outcome: str | None) -> None:
-    key = f"{tracking}#{number}".lower()
-    rec = await rt.store.get(incidents.NS_INCIDENT, key)
-    if rec is None:
-        return
-    rec["state"] = "closed"
-    if outcome:
-        rec["outcome"] = outcome
-    await rt.store.put(incidents.NS_INCIDENT, key, rec)
-    thread_key = f"{tracking}:{rec['thread']}".lower()
-    current = await rt.store.get(incidents.NS_THREAD, thread_key)
-    if current and current.get("number") == number:
-        await rt.store.delete(incidents.NS_THREAD, thread_key)
-    await rt.store.cancel(f"nudge:{tracking}#{number}".lower())
 
 
 @router.register("issues", action="closed")
 async def incident_closed(event, ctx):
     issue = event.data.get("issue") or {}
-    rec = await incident_of(ctx, event)
-    if rec is None:
+    desk = await trust.desk_authority(ctx.rt, event)
+    if desk is None:
         return
     outcome = next((l["name"].split(":", 1)[1] for l in issue.get("labels", []) if l["name"].startswith("outcome:")), None)
-    await close_in_index(ctx.rt, rec["tracking"], issue["number"], outcome)
+    await incidents.close_in_index(ctx.rt, desk.tracking, issue["number"], outcome)
 
 
 @router.register("issues", action="reopened")
 async def incident_reopened(event, ctx):
     issue = event.data.get("issue") or {}
-    rec = await incident_of(ctx, event)
-    if rec is None:
+    desk = await trust.desk_authority(ctx.rt, event)
+    if desk is None:
         return
-    tracking = rec.pop("tracking")
-    rec["state"], rec["outcome"] = "open", None
-    await ctx.store.put(incidents.NS_INCIDENT, f"{tracking}#{issue['number']}".lower(), rec)
-    await ctx.store.put(incidents.NS_THREAD, f"{tracking}:{rec['thread']}".lower(), {"number": issue["number"]})
+    await incidents.reopen_in_index(ctx.rt, desk.tracking, issue["number"])
