@@ -1,6 +1,7 @@
 """Slash commands typed in issue, pull-request and review comments: parse, check permission, run, record."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import gidgethub
@@ -41,7 +42,7 @@ async def run_thread_commands(event, ctx):
     thread = thread_from_event(event)
     if thread is None or await trust.is_tracking_repo(ctx.rt, thread.full_name):
         return  # in a tracking repository only the working group's desk answers
-    parsed = parse_commands(comment.body, THREAD_COMMANDS)
+    parsed = await asyncio.to_thread(parse_commands, comment.body, THREAD_COMMANDS)  # never on the event loop
     if not parsed:
         return  # quoted or code-formatted commands cost nothing either
     gh = await ctx.gh()
@@ -124,12 +125,13 @@ async def within_report_quota(cctx: CommandCtx) -> bool:
     return await cctx.store.update("report-quota", cctx.actor.lower(), count, ttl=REPORT_WINDOW)
 
 
-async def refuse_report(ctx, cctx: CommandCtx, why: str) -> None:
-    """A refused report never echoes its reason: a confused reaction, a reply naming the private
-    channel, and the comment is removed so what it says is not left in public."""
+async def refuse_report(ctx, cctx: CommandCtx, why: str, *, delete: bool = False) -> None:
+    """A refused report never echoes its reason: a confused reaction and a reply naming the private
+    channel. Over the quota the comment is removed too, so reporting cannot be used to post in public
+    what a report says (otherwise a refused comment stays: it is the only copy of what was written)."""
     await cctx.react("confused")
     await cctx.answer("report-refused", await cctx.render("report_refused", contact=cctx.config["contact"]))
-    if cctx.config["delete_report_command"] and cctx.comment is not None:
+    if delete and cctx.config["delete_report_command"] and cctx.comment is not None:
         async def delete():
             try:
                 await cctx.gh.delete(cctx.comment.url)
@@ -163,7 +165,7 @@ async def run_one(ctx, cctx: CommandCtx, item: Command | CommandError) -> bool:
         ctx.log.error("a report was refused: no tracking repository is configured", extra=ctx.extra)
         return True
     if name == "report" and not await within_report_quota(cctx):
-        await refuse_report(ctx, cctx, "quota")
+        await refuse_report(ctx, cctx, "quota", delete=True)
         return False
     await cctx.react("eyes")
     try:

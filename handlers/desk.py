@@ -1,6 +1,7 @@
 """The working group's desk: commands typed in an incident act on its thread; status, blocks, outcomes."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import gidgethub
@@ -49,7 +50,7 @@ async def desk_comment(event, ctx):
     tconfig = await ctx.rt.config.load(gh, owner, repo, ctx.installation_id)  # its own file over its org's
     if not tconfig["enabled"]:
         return
-    parsed = parse_commands(comment.body, INCIDENT_COMMANDS)
+    parsed = await asyncio.to_thread(parse_commands, comment.body, INCIDENT_COMMANDS)
     if not parsed:
         return
     reply = Reply(comment_key(comment), gh, issue["comments_url"])

@@ -1,6 +1,7 @@
 """`/coc-report [reason…]`: open a private incident with the evidence, then remove the command comment."""
 from __future__ import annotations
 
+import asyncio
 import math
 
 from app import incidents
@@ -102,7 +103,7 @@ async def run(ctx: CommandCtx, cmd) -> Outcome:
         "tracking": tracking,
         "kind": "report",
         "reporter": ctx.actor,
-        "reason": statement_of(ctx.comment.body, cmd.line),
+        "reason": await asyncio.to_thread(statement_of, ctx.comment.body, cmd.line),
         "evidence": evidence,
         "after": after,
     })

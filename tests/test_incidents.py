@@ -55,8 +55,6 @@ def test_report_refused_below_report_permission_points_to_contact_only(fake, bot
     replies = t.bot_comments()
     assert len(replies) == 1 and "conduct-wg@python.org" in replies[0]["body"]
     assert "secret reason text" not in replies[0]["body"]
-    # The refused report does not stay in public either.
-    assert all(x["id"] != c["id"] for x in fake.comments(REPO, t.number))
 
 
 def test_anyone_may_report_by_default(fake, bot):
