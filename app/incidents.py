@@ -211,6 +211,12 @@ def _iso(ts: float | None = None) -> str:
 
 EVIDENCE_BUDGET = 45_000   # characters of evidence in one issue or comment (GitHub's limit is 65,536)
 COMMENT_BUDGET = 6_000     # characters quoted from one comment
+STATEMENT_BUDGET = 30_000  # characters of a reporter's statement: it is deleted in public, so keep it whole
+
+
+def _evidence_budget(p: dict) -> int:
+    """A long statement leaves less room for the evidence (the thread still has it)."""
+    return max(15_000, EVIDENCE_BUDGET - len(p.get("reason") or ""))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -281,7 +287,7 @@ def summary_of(p: dict) -> str:
     if kind == "report":
         reason = p.get("reason") or ""
         return (f"Report by {code_span(p.get('reporter') or 'unknown')}." +
-                ("\n\nReason:\n\n" + quote_block(_clip(reason, COMMENT_BUDGET)) if reason else ""))
+                ("\n\nReason:\n\n" + quote_block(_clip(reason, STATEMENT_BUDGET)) if reason else ""))
     if kind == "heated":
         return "The heat estimate crossed the threshold.\n\n" + (p.get("reason") or "")
     return f"{code_span(p.get('actor') or 'unknown')} ran {code_span(p.get('command') or '')}: {p.get('result') or 'done'}."
@@ -343,7 +349,7 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
                           command=code_span(p.get("command") or ""), result=neutralise(p.get("result") or "done"))
         else:
             body = render(bundled_template("incident_update"), marker="", kind=kind, summary=summary_of(p),
-                          evidence=render_evidence(evidence))
+                          evidence=render_evidence(evidence, _evidence_budget(p)))
         if p.get("action_name"):
             body += "\n" + marker("action", p["action_name"])
         await post_comment_once(rt.store, gh, comments_url, effect_key, "incident-event", body)
@@ -372,11 +378,11 @@ async def _apply(rt, gh, tracking: str, thread: Thread, p: dict, job) -> None:
         repository=thread.full_name,
         kind=kind,
         reporter=code_span(p["reporter"]) if p.get("reporter") else "—",
-        reason=(quote_block(_clip(p["reason"], COMMENT_BUDGET)) if p.get("reason") and kind != "action" else
+        reason=(quote_block(_clip(p["reason"], STATEMENT_BUDGET)) if p.get("reason") and kind != "action" else
                 (summary_of(p) if kind == "action" else "_none given_")),
         accounts=render_accounts(accounts),
         history=history,
-        evidence=render_evidence(evidence),
+        evidence=render_evidence(evidence, _evidence_budget(p)),
     )
     if p.get("action_name"):
         body += "\n" + marker("action", p["action_name"])
