@@ -69,12 +69,15 @@ def line_of(body: str, number: int) -> str:
 async def run_comment(ctx, parsed: list, make, run_item, reply: Reply) -> None:
     """Run the commands of one comment: at most MAX_COMMANDS of them, a `/coc-report` once, and one reply
     (the parts of every command, and the commands that were ignored) posted after the last."""
-    items, seen_report = [], False
+    items, seen = [], set()
     for item in parsed:
-        if item.name == "report":
-            if seen_report:
-                continue  # one comment is one report; its whole text is the statement
-            seen_report = True
+        # The same command twice in one comment runs once; one comment is one report (its whole text
+        # is the statement).
+        same = ("report",) if item.name == "report" else (
+            item.name, repr(sorted(item.args.items())) if isinstance(item, Command) else item.message)
+        if same in seen:
+            continue
+        seen.add(same)
         items.append(item)
     ran, ignored = items[:MAX_COMMANDS], items[MAX_COMMANDS:]
     acted = False
