@@ -1,4 +1,4 @@
-"""Command line: `python -m app` runs the server; sub-commands: demo, heat, transparency-report."""
+"""Command line: `python -m app` runs the server; sub-commands: demo, heat, transparency-report, jobs."""
 from __future__ import annotations
 
 import sys
@@ -11,6 +11,8 @@ commands:
   demo                  play a short moderation story against a built-in simulated GitHub
   heat [FILE|-]         score discussion threads (JSON Lines) with the server's heat estimate
   transparency-report   print an anonymous report of incidents from the tracking repository
+  jobs [retry ID|--all-failed]
+                        list failed, waiting and scheduled jobs; re-queue failed ones
 """
 
 
@@ -58,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         from .transparency import main as report_main
 
         return report_main(rest)
+    if command == "jobs":
+        from .jobs_cli import main as jobs_main
+
+        return jobs_main(rest)
     print(f"error: unknown command {command!r} (try --help)", file=sys.stderr)
     return 2
 

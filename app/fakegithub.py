@@ -44,8 +44,9 @@ from aiohttp import web
 from .fakegithub_events import EventsMixin
 from .fakegithub_graphql import Engine, ResolveError, load_sdl
 from .fakegithub_model import (DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS, LIMIT_EXPIRY_DAYS, LIMIT_GROUPS,
-                               LOCK_REASONS, REACTION_CONTENTS, ROLES, Comment, Commit, Installation, Issue,
-                               IssueEvent, Label, Reaction, RenderMixin, Repo, Token, User, iso, node_id, parse_iso)
+                               LOCK_REASONS, REACTION_CONTENTS, ROLES, VISIBILITIES, Comment, Commit, Installation,
+                               Issue, IssueEvent, Label, Reaction, RenderMixin, Repo, Token, User, iso, node_id,
+                               parse_iso)
 from .fakegithub_rest import COMPILED_ROUTES, Ctx, HTTPError, Resp, RestMixin, not_found
 
 __all__ = ["FakeGitHub", "FakeGitHubError", "RecordedRequest", "find_shared_github", "load_validator"]
@@ -176,6 +177,7 @@ class _State:
     installations: dict[int, Installation] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
     repos: dict[str, Repo] = field(default_factory=dict)
+    deleted_repos: dict[str, Repo] = field(default_factory=dict)  # kept only to build `repository` deleted events
     comments: dict[int, Comment] = field(default_factory=dict)
     org_members: dict[str, dict[str, str]] = field(default_factory=dict)  # org -> login -> "admin"|"member"
     teams: dict[tuple[str, str], dict] = field(default_factory=dict)
@@ -352,6 +354,16 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         if repo is None:
             raise KeyError(f"FakeGitHub has no repository {full_name!r} (add_repo it first)")
         return repo
+
+    def _person_for(self, owner_login: str) -> str:
+        """Who acts for an owner when a test does not say: the user itself, else an owner (admin) of the
+        organisation, else the App's owner. Never an organisation: only people act on GitHub."""
+        owner = self._user(owner_login)
+        if owner.type != "Organization":
+            return owner.login
+        admins = [login for login, role in self._st.org_members.get(owner.login.lower(), {}).items()
+                  if role == "admin"]
+        return self._user(admins[0]).login if admins else self.app_owner
 
     def _installation_for_repo(self, repo: Repo) -> Installation | None:
         for inst in sorted(self._st.installations.values(), key=lambda i: i.id):
@@ -852,7 +864,7 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
             return resolve
 
         return {"__typename": "Repository", "id": repo.node_id, "databaseId": repo.id, "name": repo.name,
-                "nameWithOwner": repo.full_name, "isPrivate": repo.private,
+                "nameWithOwner": repo.full_name, "isPrivate": repo.private, "visibility": repo.visibility.upper(),
                 "url": f"{self.html_url}/{repo.full_name}", "issue": issue_by_number("Issue"),
                 "pullRequest": issue_by_number("PullRequest"), "issueOrPullRequest": issue_by_number("IssueOrPullRequest")}
 
@@ -996,13 +1008,18 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         with self._lock:
             self._st.installations.pop(installation_id, None)
 
-    def add_repo(self, full_name: str, *, private: bool = False, default_branch: str = "main",
-                 installation_id: int | None = None, files: dict[str, str] | None = None,
-                 description: str | None = None, installed: bool = True) -> dict:
+    def add_repo(self, full_name: str, *, private: bool | None = None, visibility: str | None = None,
+                 default_branch: str = "main", installation_id: int | None = None,
+                 files: dict[str, str] | None = None, description: str | None = None,
+                 installed: bool = True) -> dict:
         """Create a repository. The App reaches it through `installation_id` (added to that installation's
         selection), else through an existing installation on the owner, else (installed=True) through a new
         "all repositories" installation on the owner, created here. New owners are organisations unless
-        set_user(owner) said otherwise."""
+        set_user(owner) said otherwise.
+
+        visibility: "public" (default), "private" or "internal" (GitHub Enterprise: `private` is true in its
+        JSON, `visibility` says "internal"); `private=True` alone means "private"."""
+        visibility = _visibility(private, visibility)
         owner_login, _, name = full_name.partition("/")
         if not owner_login or not name or "/" in name:
             raise ValueError(f"not an owner/name: {full_name!r}")
@@ -1013,7 +1030,7 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
             rid = self._next_id()
             now = self._now()
             repo = Repo(id=rid, node_id=node_id("R", "Repository", rid), owner=owner.login, name=name,
-                        private=private, default_branch=default_branch, created_at=now, updated_at=now,
+                        visibility=visibility, default_branch=default_branch, created_at=now, updated_at=now,
                         pushed_at=now, description=description)
             sha = self._sha()
             repo.commits[sha] = Commit(sha, "0" * 40, dict(files or {}), "Initial commit", now,
@@ -1033,16 +1050,120 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
                                       else "User")
             return self.repo(full_name)
 
-    def set_repo(self, full_name: str, *, private: bool | None = None, default_branch: str | None = None) -> dict:
-        """Change a repository's visibility or default branch."""
+    def set_repo(self, full_name: str, *, private: bool | None = None, visibility: str | None = None,
+                 default_branch: str | None = None, description: str | None = ..., homepage: str | None = ...,
+                 archived: bool | None = None, user: str | None = None) -> dict:
+        """Change a repository's visibility, default branch, description, homepage or archived state, as `user`
+        (default: an owner of the organisation) would in its settings.
+
+        Like every setup call this sends nothing: build the webhook with event_repository("publicized" /
+        "privatized" / "edited" / "archived" / "unarchived", ...) and deliver it when the test wants it.
+        `private=True` makes a public repository private (an internal one stays internal); `private=False`
+        makes it public."""
         with self._lock:
             repo = self._repo(full_name)
-            if private is not None:
-                repo.private = private
+            actor = self._user(user).login if user else self._person_for(repo.owner)
+            if visibility is None and private is not None:
+                visibility = ("internal" if repo.visibility == "internal" else "private") if private else "public"
+            if visibility is not None:
+                if visibility not in VISIBILITIES:
+                    raise ValueError(f"visibility must be one of {VISIBILITIES}")
+                if private is not None and private != (visibility != "public"):
+                    raise ValueError(f"private={private} contradicts visibility={visibility!r}")
+                if visibility != repo.visibility:
+                    if visibility == "public":
+                        repo.actors["publicized"] = actor
+                    elif repo.visibility == "public":
+                        repo.actors["privatized"] = actor
+                    repo.visibility = visibility
+            changes: dict = {}
             if default_branch is not None and default_branch != repo.default_branch:
+                changes["default_branch"] = {"from": repo.default_branch}
                 repo.branches.setdefault(default_branch, repo.branches[repo.default_branch])
                 repo.default_branch = default_branch
+            if description is not ... and description != repo.description:
+                changes["description"] = {"from": repo.description}
+                repo.description = description
+            if homepage is not ... and homepage != repo.homepage:
+                changes["homepage"] = {"from": repo.homepage}
+                repo.homepage = homepage
+            if changes:
+                repo.last_changes = changes
+                repo.actors["edited"] = actor
+            if archived is not None and archived != repo.archived:
+                repo.archived = archived
+                repo.actors["archived" if archived else "unarchived"] = actor
+            repo.updated_at = self._now()
             return self.repo(full_name)
+
+    def rename_repo(self, full_name: str, new_name: str, *, user: str | None = None) -> dict:
+        """Rename a repository (its issues, comments and installation follow it); returns it under the new name.
+        event_repository("renamed", NEW_FULL_NAME) then carries the old name in `changes`."""
+        with self._lock:
+            repo = self._repo(full_name)
+            if not new_name or "/" in new_name:
+                raise ValueError(f"not a repository name: {new_name!r}")
+            old_name = repo.name
+            inst = self._installation_for_repo(repo)
+            self._rekey_repo(repo, repo.owner, new_name)
+            if inst is not None and inst.selection != "all":
+                inst.selection = [new_name.lower() if n == old_name.lower() else n for n in inst.selection]
+            repo.previous_names.append(old_name)
+            repo.actors["renamed"] = self._user(user).login if user else self._person_for(repo.owner)
+            return self.repo(repo.full_name)
+
+    def transfer_repo(self, full_name: str, new_owner: str, *, user: str | None = None) -> dict:
+        """Move a repository to another owner (an organisation unless set_user said otherwise). The App then
+        reaches it only through an "all repositories" installation on the new owner, as on GitHub.
+        event_repository("transferred", NEW_FULL_NAME) carries the previous owner in `changes`."""
+        with self._lock:
+            repo = self._repo(full_name)
+            owner = self._st.users.get(new_owner.lower()) or self._make_org(new_owner)
+            old_owner = repo.owner
+            old_inst = self._installation_for_repo(repo)
+            actor = self._user(user).login if user else self._person_for(old_owner)
+            self._rekey_repo(repo, owner.login, repo.name)
+            if old_inst is not None and old_inst.selection != "all":
+                old_inst.selection = [n for n in old_inst.selection if n != repo.name.lower()]
+            repo.previous_owners.append(old_owner)
+            repo.actors["transferred"] = actor
+            return self.repo(repo.full_name)
+
+    def delete_repo(self, full_name: str, *, user: str | None = None) -> None:
+        """Delete a repository: GitHub answers 404 for it from now on; event_repository("deleted", full_name)
+        can still describe it."""
+        with self._lock:
+            repo = self._repo(full_name)
+            key = repo.full_name.lower()
+            repo.actors["deleted"] = self._user(user).login if user else self._person_for(repo.owner)
+            del self._st.repos[key]
+            self._st.deleted_repos[key] = repo
+            self._st.nodes.pop(repo.node_id, None)
+            for issue in repo.issues.values():
+                self._st.nodes.pop(issue.node_id, None)
+            for cid in [cid for cid, c in self._st.comments.items() if c.repo == key]:
+                self._st.nodes.pop(self._st.comments.pop(cid).node_id, None)
+
+    def _rekey_repo(self, repo: Repo, owner: str, name: str) -> None:
+        """Give a repository a new owner/name everywhere the state refers to it."""
+        old, new = repo.full_name.lower(), f"{owner}/{name}".lower()
+        if new != old and new in self._st.repos:
+            raise ValueError(f"repository {owner}/{name} already exists")
+        del self._st.repos[old]
+        repo.owner, repo.name = owner, name
+        self._st.repos[new] = repo
+        self._st.deleted_repos.pop(new, None)
+        self._st.nodes[repo.node_id] = ("repo", new)
+        for issue in repo.issues.values():
+            issue.repo = new
+            self._st.nodes[issue.node_id] = ("issue", new, issue.number)
+        for c in self._st.comments.values():
+            if c.repo == old:
+                c.repo = new
+        for token in self._st.tokens.values():
+            if token.repositories and old in token.repositories:
+                token.repositories = (token.repositories - {old}) | {new}
+        repo.updated_at = self._now()
 
     def set_file(self, full_name: str, path: str, text: str | None, *, branch: str | None = None,
                  message: str | None = None) -> str:
@@ -1202,18 +1323,21 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
             return self.issue(full_name, number)
 
     def lock_issue(self, full_name: str, number: int, reason: str | None = None, *, user: str | None = None) -> dict:
-        """Lock as a maintainer would in the web UI (reason: off-topic, too heated, resolved, spam or None)."""
+        """Lock as a maintainer would in the web UI (reason: off-topic, too heated, resolved, spam or None);
+        event_issues("locked", ...) / event_pull_request("locked", ...) then name `user` as the sender
+        (default: an owner of the organisation, or the owning user)."""
         if reason not in (None, *LOCK_REASONS):
             raise ValueError(f"lock reason must be one of {LOCK_REASONS}")
         with self._lock:
-            issue = self._repo(full_name).issues[number]
-            self._lock_issue(issue, reason, user or self._repo(full_name).owner)
+            repo = self._repo(full_name)
+            self._lock_issue(repo.issues[number], reason, user or self._person_for(repo.owner))
             return self.issue(full_name, number)
 
     def unlock_issue(self, full_name: str, number: int, *, user: str | None = None) -> dict:
+        """Unlock as a maintainer would in the web UI; event_issues("unlocked", ...) then names `user` as sender."""
         with self._lock:
-            issue = self._repo(full_name).issues[number]
-            self._unlock_issue(issue, user or self._repo(full_name).owner)
+            repo = self._repo(full_name)
+            self._unlock_issue(repo.issues[number], user or self._person_for(repo.owner))
             return self.issue(full_name, number)
 
     def add_labels(self, full_name: str, number: int, *labels: str, user: str | None = None) -> dict:
@@ -1460,6 +1584,17 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
             lines.append("  violations:")
             lines += [f"    {v.splitlines()[0]}" for v in self.violations[-5:]]
         raise AssertionError("\n".join(lines))
+
+
+def _visibility(private: bool | None, visibility: str | None) -> str:
+    """add_repo's visibility from its `private` and `visibility` arguments (which must agree)."""
+    if visibility is None:
+        return "private" if private else "public"
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {VISIBILITIES}")
+    if private is not None and private != (visibility != "public"):
+        raise ValueError(f"private={private} contradicts visibility={visibility!r}")
+    return visibility
 
 
 def _ts(value: float | str | None) -> float | None:

@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from .fakegithub_model import DEFAULT_APP_EVENTS, ZERO_SHA, iso
+from .fakegithub_model import DEFAULT_APP_EVENTS, REPOSITORY_ACTIONS, ZERO_SHA, iso
 
 
 def installation_node_id(installation_id: int) -> str:
@@ -89,6 +89,18 @@ class EventsMixin:
                 return ev.actor
         return default
 
+    def _lock_snapshot(self, issue, action: str, obj: dict) -> None:
+        """A locked/unlocked payload shows the thread as that action left it (even if it changed since):
+        locked with the reason of the latest lock, or unlocked without a reason."""
+        if action == "locked":
+            reason = issue.active_lock_reason if issue.locked else None
+            if not issue.locked:
+                last = [ev for ev in issue.events if ev.event == "locked"]
+                reason = last[-1].extra.get("lock_reason") if last else None
+            obj["locked"], obj["active_lock_reason"] = True, reason
+        elif action == "unlocked":
+            obj["locked"], obj["active_lock_reason"] = False, None
+
     # ------------------------------------------------------------------ builders
     def event_issue_comment(self, action: str, full_name: str, number: int, comment: Any, *,
                             changes: dict | None = None, sender: str | None = None) -> tuple[str, dict]:
@@ -148,6 +160,7 @@ class EventsMixin:
                     changes["body"] = {"from": issue.previous_bodies[-1] or ""}
             if changes is not None:
                 payload["changes"] = changes
+            self._lock_snapshot(issue, action, payload["issue"])
             default_sender = self._last_actor(issue, action, issue.user)
             payload.update(self._envelope(repo, sender or default_sender))
             return "issues", self._shape("issues", action, repo, payload)
@@ -161,8 +174,52 @@ class EventsMixin:
             if not issue.is_pr:
                 raise KeyError(f"#{number} in {full_name} is not a pull request")
             payload = {"action": action, "number": number, "pull_request": self._r_pull(issue, full=True)}
+            self._lock_snapshot(issue, action, payload["pull_request"])
             payload.update(self._envelope(repo, sender or self._last_actor(issue, action, issue.user)))
             return "pull_request", self._shape("pull_request", action, repo, payload)
+
+    def event_repository(self, action: str, full_name: str, *, changes: dict | None = None,
+                         sender: str | None = None) -> tuple[str, dict]:
+        """("repository", payload) for publicized, privatized, renamed, transferred, archived, unarchived,
+        deleted, edited or created.
+
+        Set the state first (set_repo(visibility=...), rename_repo, transfer_repo, delete_repo, ...) and name
+        the repository as it is then (after a rename or a transfer: the new name; after delete_repo: the old
+        one). The payload shows the repository as the action left it: publicized is public, privatized private
+        (or internal), archived archived. `changes` defaults to what the fake recorded (the previous name or
+        owner, the latest edit); `sender` to whoever did it (set_repo(user=...), ...), else an owner of the
+        organisation."""
+        if action not in REPOSITORY_ACTIONS:
+            raise ValueError(f"repository action must be one of {REPOSITORY_ACTIONS}")
+        with self._lock:
+            key = full_name.lower()
+            repo = self._st.repos.get(key) or self._st.deleted_repos.get(key)
+            if repo is None:
+                raise KeyError(f"FakeGitHub has no repository {full_name!r} (add_repo it first)")
+            payload: dict[str, Any] = {"action": action}
+            if changes is None:
+                if action == "renamed":
+                    if not repo.previous_names:
+                        raise ValueError(f"{full_name} was never renamed (rename_repo it first)")
+                    changes = {"repository": {"name": {"from": repo.previous_names[-1]}}}
+                elif action == "transferred":
+                    if not repo.previous_owners:
+                        raise ValueError(f"{full_name} was never transferred (transfer_repo it first)")
+                    changes = {"owner": {"from": {"user": self._r_user(repo.previous_owners[-1])}}}
+                elif action == "edited":
+                    changes = dict(repo.last_changes)
+            if changes is not None:
+                payload["changes"] = changes
+            payload.update(self._envelope(repo, sender or repo.actors.get(action) or self._person_for(repo.owner)))
+            rendered = payload["repository"]
+            if action == "publicized":
+                rendered["private"], rendered["visibility"] = False, "public"
+            elif action == "privatized":
+                rendered["private"] = True
+                rendered["visibility"] = "internal" if repo.visibility == "internal" else "private"
+            elif action in ("archived", "unarchived"):
+                rendered["archived"] = action == "archived"
+            return "repository", self._shape("repository", action, repo, payload)
 
     def event_push(self, full_name: str, *, modified=(".github/coc.yml",), added=(), removed=(),
                    ref: str | None = None, sender: str | None = None) -> tuple[str, dict]:
@@ -251,11 +308,7 @@ class EventsMixin:
             return "installation", shaped
 
     def _default_installer(self, inst) -> str:
-        if inst.account_type == "User":
-            return inst.account
-        admins = [login for login, role in self._st.org_members.get(inst.account.lower(), {}).items()
-                  if role == "admin"]
-        return self._user(admins[0]).login if admins else self.app_owner
+        return self._person_for(inst.account)
 
     # ------------------------------------------------------------------ delivery helpers
     def webhook_request(self, event: str, payload: dict, secret: str, *,

@@ -59,7 +59,7 @@ OBJECTS: dict[str, dict[str, Any]] = {
     "User": dict(_ACTOR), "Bot": dict(_ACTOR), "Organization": dict(_ACTOR),
     "Repository": {
         "id": "ID!", "databaseId": "Int", "name": "String!", "nameWithOwner": "String!", "isPrivate": "Boolean!",
-        "url": "URI!", "issue": ("Issue", {"number": "Int!"}), "pullRequest": ("PullRequest", {"number": "Int!"}),
+        "visibility": "RepositoryVisibility!", "url": "URI!", "issue": ("Issue", {"number": "Int!"}), "pullRequest": ("PullRequest", {"number": "Int!"}),
         "issueOrPullRequest": ("IssueOrPullRequest", {"number": "Int!"}),
     },
     "RateLimit": {"cost": "Int!", "limit": "Int!", "nodeCount": "Int!", "remaining": "Int!", "resetAt": "DateTime!",
@@ -94,6 +94,7 @@ UNIONS = {"IssueOrPullRequest": ("Issue", "PullRequest"), "IssueTimelineItem": (
 EXTRA_ENUMS = {
     "IssueState": ["OPEN", "CLOSED"], "PullRequestState": ["OPEN", "CLOSED", "MERGED"],
     "IssueStateReason": ["COMPLETED", "DUPLICATE", "NOT_PLANNED", "REOPENED"],
+    "RepositoryVisibility": ["INTERNAL", "PRIVATE", "PUBLIC"],
 }
 SCALARS = {"String", "ID", "Int", "Float", "Boolean", "DateTime", "URI", "HTML"}
 

@@ -32,7 +32,10 @@ DEFAULT_APP_PERMISSIONS = {
     "organization_user_blocking": "write",
     "pull_requests": "write",
 }
-DEFAULT_APP_EVENTS = ["issue_comment", "issues", "pull_request", "pull_request_review_comment", "push"]
+DEFAULT_APP_EVENTS = ["issue_comment", "issues", "pull_request", "pull_request_review_comment", "push", "repository"]
+VISIBILITIES = ("public", "private", "internal")  # internal: GitHub Enterprise; `private: true` in the JSON
+REPOSITORY_ACTIONS = ("created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred",
+                      "publicized", "privatized")
 ZERO_SHA = "0" * 40
 
 
@@ -203,7 +206,7 @@ class Repo:
     node_id: str
     owner: str
     name: str
-    private: bool
+    visibility: str  # public | private | internal (see `private`)
     default_branch: str
     created_at: float
     updated_at: float
@@ -217,10 +220,21 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     next_number: int = 1
     limit: dict | None = None  # {"limit", "expires_at" (float)}
+    archived: bool = False
+    homepage: str | None = None
+    previous_names: list[str] = field(default_factory=list)   # for `repository` renamed events
+    previous_owners: list[str] = field(default_factory=list)  # for `repository` transferred events
+    last_changes: dict = field(default_factory=dict)  # the `changes` of the latest edit (`repository` edited)
+    actors: dict[str, str] = field(default_factory=dict)  # repository event action -> who did it last
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+    @property
+    def private(self) -> bool:
+        """GitHub's `private` flag: true for private and for internal repositories."""
+        return self.visibility != "public"
 
     def files(self, ref: str | None = None) -> dict[str, str] | None:
         sha = self.branches.get(ref or self.default_branch, ref)
@@ -324,13 +338,13 @@ class RenderMixin:
             "deployments_url": f"{api}/deployments",
             "created_at": iso(repo.created_at), "updated_at": iso(repo.updated_at), "pushed_at": iso(repo.pushed_at),
             "git_url": f"git://github.com/{repo.full_name}.git", "ssh_url": f"git@github.com:{repo.full_name}.git",
-            "clone_url": f"{html}.git", "svn_url": html, "homepage": None, "size": 0,
+            "clone_url": f"{html}.git", "svn_url": html, "homepage": repo.homepage, "size": 0,
             "stargazers_count": 0, "watchers_count": 0, "language": None,
             "has_issues": True, "has_projects": True, "has_downloads": True, "has_wiki": True,
             "has_pages": False, "has_discussions": False, "forks_count": 0, "mirror_url": None,
-            "archived": False, "disabled": False, "open_issues_count": open_issues, "license": None,
+            "archived": repo.archived, "disabled": False, "open_issues_count": open_issues, "license": None,
             "allow_forking": True, "is_template": False, "web_commit_signoff_required": False, "topics": [],
-            "visibility": "private" if repo.private else "public", "forks": 0, "open_issues": open_issues,
+            "visibility": repo.visibility, "forks": 0, "open_issues": open_issues,
             "watchers": 0, "default_branch": repo.default_branch, "custom_properties": {},
         }
         if full:

@@ -910,7 +910,8 @@ class RestMixin:
                     ok = {"issue": not issue.is_pr, "pr": issue.is_pr, "pull-request": issue.is_pr,
                           "open": issue.state == "open", "closed": issue.state == "closed",
                           "locked": issue.locked, "unlocked": not issue.locked,
-                          "public": not repo.private, "private": repo.private}.get(v, False)
+                          "public": not repo.private, "private": repo.private,
+                          "internal": repo.visibility == "internal"}.get(v, False)
                 elif key == "label":
                     names = {n.lower() for n in issue.labels}
                     ok = any(x in names for x in v.split(","))

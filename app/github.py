@@ -10,6 +10,7 @@ log line starting `dry run: would`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import random
@@ -30,6 +31,7 @@ log = logging.getLogger("conduct_bot.github")
 USER_AGENT = "conduct-bot"
 TOKEN_MARGIN = 300  # seconds before expires_at when a cached token is replaced
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+DRY_RUN_KEEP = 1000  # would-be writes remembered in dry-run mode (the latest; every one is logged)
 
 
 class TransientError(Exception):
@@ -170,7 +172,9 @@ class GitHubClients:
         self._caches: dict[int | None, cachetools.LRUCache] = {}
         self.token_requests = 0
         self.calls = 0
-        self.dry_run_writes: list[str] = []
+        # The latest would-be writes of a dry run (oldest first); bounded, so a server left in dry-run mode
+        # for weeks does not grow without end. Every write is also logged as `dry run: would …`.
+        self.dry_run_writes: collections.deque[str] = collections.deque(maxlen=DRY_RUN_KEEP)
 
     async def start(self) -> None:
         if self.session is None:

@@ -4,8 +4,16 @@ A job that raises TransientError is retried with exponential back-off and
 jitter (honouring Retry-After / x-ratelimit-reset); RetryLater asks for a
 later attempt with its own schedule (for example while the tracking repository
 is not private); anything else fails the job, which is kept as failed with its
-reason and logged with its id. Jobs left running by a killed process are due
-again after a restart. Leases are extended while a job runs, so a later
+reason and logged with its id.
+
+Patient jobs: a payload with a numeric `keep_until` (epoch seconds; a report
+waiting for its tracking repository) is never failed for TransientError or
+RetryLater before that moment, however many attempts it took: waiting and
+transient errors do not use up its retries. It is rescheduled with back-off
+and jitter capped at an hour (never earlier than Retry-After), and after
+`keep_until` it is handled as any other job.
+
+Jobs left running by a killed process are due again after a restart. Leases are extended while a job runs, so a later
 multi-process store can reclaim only the jobs of dead processes.
 """
 from __future__ import annotations
@@ -22,6 +30,7 @@ from .store import Job
 log = logging.getLogger("conduct_bot.jobs")
 
 LEASE = 60.0
+PATIENT_CAP = 3600.0  # longest wait between two attempts of a patient job (payload `keep_until`)
 # Acknowledgements come first: while deliveries are arriving (one within ACK_QUIET seconds), the worker
 # waits before claiming more work, but never longer than MAX_DEFER, so processing always progresses.
 ACK_QUIET = 0.02
@@ -38,6 +47,29 @@ class RetryLater(Exception):
 
 
 JobFn = Callable[[Job, "object"], Awaitable[None]]
+
+
+def keep_until(job: Job) -> float | None:
+    """The job's `keep_until` (epoch seconds) when its payload has a numeric one, else None."""
+    value = job.payload.get("keep_until") if isinstance(job.payload, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:  # bools, NaN
+        return None
+    return float(value)
+
+
+def patient_delay(job: Job, exc: BaseException, now: float, until: float) -> float:
+    """When to try a patient job again after a TransientError or RetryLater: exponential back-off with
+    jitter capped at PATIENT_CAP (RetryLater starts slower, at 30 s, and may ask for a lower cap), not
+    beyond `until` (one last attempt then), never earlier than the error's retry_after, at least 1 s."""
+    if isinstance(exc, RetryLater):
+        delay = backoff(job.attempts, base=30.0, cap=min(PATIENT_CAP, exc.cap))
+    else:
+        delay = backoff(job.attempts, cap=PATIENT_CAP)
+    delay = min(delay, max(1.0, until - now))
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return max(delay, 1.0)
 
 
 class Worker:
@@ -135,25 +167,8 @@ class Worker:
             return
         try:
             await fn(job, self.rt)
-        except TransientError as exc:
-            if job.attempts >= self.max_attempts:
-                log.error("job failed after %d attempts: %s", job.attempts, exc, extra=extra)
-                await store.fail(job.id, f"gave up after {job.attempts} attempts: {exc}", job.payload)
-                return
-            delay = backoff(job.attempts)
-            if exc.retry_after is not None:
-                delay = max(delay, exc.retry_after)
-            log.warning("job will be retried: %s", exc, extra={**extra, "retry_in": round(delay, 2)})
-            await store.reschedule(job.id, time.time() + delay, str(exc), job.payload)
-        except RetryLater as exc:
-            now = time.time()
-            if now >= exc.until:
-                log.error("job kept as failed: %s", exc, extra=extra)
-                await store.fail(job.id, str(exc), job.payload)
-                return
-            delay = min(backoff(job.attempts, base=30.0, cap=exc.cap), exc.until - now)
-            log.error("job postponed: %s", exc, extra={**extra, "retry_in": round(delay, 2)})
-            await store.reschedule(job.id, now + max(delay, 1.0), str(exc), job.payload)
+        except (TransientError, RetryLater) as exc:
+            await self._not_yet(job, exc, extra)
         except asyncio.CancelledError:
             raise
         except PermanentError as exc:
@@ -170,6 +185,40 @@ class Worker:
             self._finished.append(job.id)
             if self._flushing is None or self._flushing.done():
                 self._flushing = asyncio.get_running_loop().create_task(self._flush_finished())
+
+    async def _not_yet(self, job: Job, exc: TransientError | RetryLater, extra: dict) -> None:
+        """A job that could not finish now but may later: reschedule it, or keep it as failed."""
+        store = self.rt.store
+        now = time.time()
+        until = keep_until(job)
+        if until is not None and now < until:
+            # Patient: neither waiting nor transient errors use up its attempts before keep_until.
+            delay = patient_delay(job, exc, now, until)
+            extra = {**extra, "retry_in": round(delay, 2), "keep_until": round(until)}
+            if isinstance(exc, RetryLater):
+                log.error("job postponed: %s", exc, extra=extra)
+            else:
+                log.warning("job will be retried: %s", exc, extra=extra)
+            await store.reschedule(job.id, now + delay, str(exc), job.payload)
+            return
+        if isinstance(exc, TransientError):
+            if job.attempts >= self.max_attempts:
+                log.error("job failed after %d attempts: %s", job.attempts, exc, extra=extra)
+                await store.fail(job.id, f"gave up after {job.attempts} attempts: {exc}", job.payload)
+                return
+            delay = backoff(job.attempts)
+            if exc.retry_after is not None:
+                delay = max(delay, exc.retry_after)
+            log.warning("job will be retried: %s", exc, extra={**extra, "retry_in": round(delay, 2)})
+            await store.reschedule(job.id, now + delay, str(exc), job.payload)
+            return
+        if now >= exc.until:
+            log.error("job kept as failed: %s", exc, extra=extra)
+            await store.fail(job.id, str(exc), job.payload)
+            return
+        delay = min(backoff(job.attempts, base=30.0, cap=exc.cap), exc.until - now)
+        log.error("job postponed: %s", exc, extra={**extra, "retry_in": round(delay, 2)})
+        await store.reschedule(job.id, now + max(delay, 1.0), str(exc), job.payload)
 
     async def _flush_finished(self) -> None:
         while self._finished:

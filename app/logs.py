@@ -7,7 +7,7 @@ import sys
 import time
 
 CONTEXT_FIELDS = ("delivery", "event", "action", "installation", "repository", "job", "kind", "handler",
-                  "attempt", "status", "error", "rate_limit_remaining", "retry_in")
+                  "attempt", "status", "error", "rate_limit_remaining", "retry_in", "keep_until")
 
 
 class JsonFormatter(logging.Formatter):

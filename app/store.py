@@ -131,6 +131,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def prune(self, *, keep_deliveries: float, keep_jobs: float) -> int: ...
 
+    # -- operators (python -m app jobs retry) ----------------------------------
+    @abc.abstractmethod
+    async def requeue(self, job_id: int) -> bool:
+        """Make a failed job queued and due now, with its attempts and last error reset; False if it is not
+        failed (or another pending job holds its key, which already does that work)."""
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -594,6 +600,20 @@ class SQLiteStore(Store):
                               (now - keep_jobs,)).rowcount
             n += conn.execute("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at<?", (now,)).rowcount
             return n
+        return await self._run(self._tx, work)
+
+    async def requeue(self, job_id):
+        def work(conn):
+            row = conn.execute("SELECT key FROM jobs WHERE id=? AND state='failed'", (job_id,)).fetchone()
+            if row is None:
+                return False
+            if row[0] is not None and conn.execute(
+                    "SELECT 1 FROM jobs WHERE key=? AND state IN ('queued','running')", (row[0],)).fetchone():
+                return False
+            now = time.time()
+            conn.execute("UPDATE jobs SET state='queued', run_at=?, attempts=0, lease_until=NULL, last_error=NULL,"
+                         " updated_at=? WHERE id=? AND state='failed'", (now, now, job_id))
+            return True
         return await self._run(self._tx, work)
 
 

@@ -10,6 +10,7 @@ logins).
 
 I/O is kept apart from the pure parts:
     collect(gh, tracking, since, until)  → list[Incident]   (async, GitHub)
+    hide_private_venues(records, is_public) → list[Incident] (async; RepositoryVisibility asks GitHub)
     incident_from_issue(issue, comments) → Incident | None  (pure)
     summarise(records)                   → dict             (pure)
     render_markdown(summary, since, until) / render_csv(records) → str (pure)
@@ -18,7 +19,9 @@ Only controlled vocabulary ever reaches the output: kinds, statuses and
 outcomes from the known label sets, action names from the bot's own hidden
 markers, code names that look like code names, venues that look like
 `owner/repo`. Free text (titles beyond the code name, bodies, comments) is
-never printed.
+never printed. A venue is named only when GitHub says the repository's
+`visibility` is `public`; any other repository (private, internal, or one the
+App can no longer see) appears as `ORG (private repository)`.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import io
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Iterable
 
@@ -41,6 +44,7 @@ OUTCOMES = ("no-action", "reminder", "warning", "final-warning", "temporary-ban"
 OPEN = "open"                  # outcome while unresolved
 UNRECORDED = "unrecorded"      # closed by hand without an outcome label
 UNKNOWN_VENUE = "unknown"
+PRIVATE_VENUE = "{owner} (private repository)"
 UNNAMED = "unnamed"
 
 _INCIDENT_MARKER = re.compile(r"<!-- conduct-bot:incident ([^\s>]+) -->")
@@ -113,6 +117,11 @@ def _venue(body: str | None) -> str:
         if venue is None or line.group(1).lower() == venue:
             return line.group(1)
     return venue or UNKNOWN_VENUE
+
+
+def private_venue(venue: str) -> str:
+    """How the public report names a repository that is not public: by its organisation only."""
+    return PRIVATE_VENUE.format(owner=venue.split("/", 1)[0])
 
 
 def count_actions(bodies: Iterable[str | None]) -> tuple[tuple[str, int], ...]:
@@ -190,8 +199,62 @@ async def collect(gh, tracking: str, since: date, until: date, *, with_actions: 
     return sorted((r for r in records if r is not None), key=lambda r: (r.created, r.code_name))
 
 
-async def collect_with_settings(settings, since: date, until: date, *, with_actions: bool = False) -> list[Incident]:
-    """collect() with the server's credentials: App JWT → installation of the tracking repository."""
+class RepositoryVisibility:
+    """Whether a venue (owner/repo) is public, asked of GitHub once per repository with the installation
+    that reaches it (App JWT → `GET /repos/{owner}/{repo}/installation` → `GET /repos/{owner}/{repo}`).
+
+    Only `visibility: public` counts as public: private and internal repositories are not, nor is one the
+    App cannot see any more (not installed, deleted, 403/404), since nothing confirms it is public. A
+    transient failure (5xx, rate limit, network) is raised, so no report is printed on a guess."""
+
+    def __init__(self, clients, concurrency: int = CONCURRENCY):
+        self.clients = clients
+        self._answers: dict[str, asyncio.Future] = {}
+        self._semaphore = asyncio.Semaphore(concurrency)
+
+    async def is_public(self, venue: str) -> bool:
+        key = venue.lower()
+        if key not in self._answers:
+            self._answers[key] = asyncio.ensure_future(self._ask(venue))
+        return await asyncio.shield(self._answers[key])
+
+    async def _ask(self, venue: str) -> bool:
+        import gidgethub
+
+        from .github import PermanentError, TransientError, classify
+
+        owner, _, repo = venue.partition("/")
+        if not _VENUE.match(venue):
+            return False
+        async with self._semaphore:
+            try:
+                installation = await self.clients.installation_for_repo(owner, repo)
+                gh = await self.clients.installation(installation)
+                data = await gh.getitem("/repos/{owner}/{repo}", {"owner": owner, "repo": repo})
+            except PermanentError:
+                return False
+            except gidgethub.HTTPException as exc:  # 404, 403, a 301 for a renamed repository, ...
+                err = classify(exc)
+                if isinstance(err, TransientError):
+                    raise err from None
+                return False
+        return isinstance(data, dict) and data.get("visibility") == "public"
+
+
+async def hide_private_venues(records: Iterable[Incident], is_public) -> list[Incident]:
+    """The records with every venue that IS_PUBLIC (an async owner/repo → bool) denies replaced by
+    `ORG (private repository)`; each distinct venue is asked about once."""
+    records = list(records)
+    venues = sorted({r.venue for r in records if r.venue != UNKNOWN_VENUE})
+    public = dict(zip(venues, await asyncio.gather(*(is_public(v) for v in venues))))
+    return [r if r.venue == UNKNOWN_VENUE or public[r.venue] else replace(r, venue=private_venue(r.venue))
+            for r in records]
+
+
+async def collect_with_settings(settings, since: date, until: date, *, with_actions: bool = False,
+                                hide_private: bool = True) -> list[Incident]:
+    """collect() with the server's credentials: App JWT → installation of the tracking repository; then
+    (HIDE_PRIVATE) every venue that is not a public repository is named by its organisation only."""
     from .github import GitHubClients
 
     clients = GitHubClients(settings)
@@ -200,7 +263,10 @@ async def collect_with_settings(settings, since: date, until: date, *, with_acti
         owner, repo = settings.tracking_owner_repo
         installation = await clients.installation_for_repo(owner, repo)
         gh = await clients.installation(installation)
-        return await collect(gh, settings.tracking_repo, since, until, with_actions=with_actions)
+        records = await collect(gh, settings.tracking_repo, since, until, with_actions=with_actions)
+        if hide_private:
+            records = await hide_private_venues(records, RepositoryVisibility(clients).is_public)
+        return records
     finally:
         await clients.close()
 
@@ -313,7 +379,8 @@ def render_markdown(summary: dict, since: date, until: date) -> str:
             "`temporary-ban`, `permanent-ban`); `open` means no decision has been recorded yet"
             + (", `unrecorded` that the incident was closed without one" if UNRECORDED in summary["by_outcome"]
                else "") +
-            ". The venue is the organisation and repository of the discussion. Configuration errors filed in "
+            ". The venue is the organisation and repository of the discussion; a repository that is not "
+            "public is named only by its organisation, as `(private repository)`. Configuration errors filed in "
             "the tracking repository are not incidents and are not counted. This report names no one and "
             "does not identify individual incidents.",
             ""]
@@ -403,7 +470,9 @@ def main(argv: list[str] | None = None) -> int:
 
     csv_format = args.format == "csv"
     try:
-        records = asyncio.run(collect_with_settings(settings, args.since, args.until, with_actions=csv_format))
+        # The status sheet has no venue column: only the public report needs to know which venues are public.
+        records = asyncio.run(collect_with_settings(settings, args.since, args.until, with_actions=csv_format,
+                                                    hide_private=not csv_format))
     except PermanentError as exc:
         _err(f"{exc}; cannot read the tracking repository")
         return 1

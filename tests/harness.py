@@ -189,6 +189,21 @@ class BotThread(Deliverer):
         # Idle twice in a row: a finishing job may queue follow-up work.
         wait_until(lambda: not self.busy() and not self.busy(), timeout, "the bot's queue to drain")
 
+    def register_job(self, kind: str, fn) -> None:
+        """Teach the worker a job kind for this test: `async fn(job, runtime)`."""
+        self.rt.worker.kinds = {**self.rt.worker.kinds, kind: fn}  # a copy: handlers.JOBS stays as it is
+
+    def enqueue(self, kind: str, payload: dict, **kwargs) -> int:
+        """Queue a job as the server's own code does, and wake the worker."""
+        async def go():
+            job_id = await self.rt.store.enqueue(kind, payload, **kwargs)
+            self.rt.worker.wake()
+            return job_id
+        return self.call(go())
+
+    def job(self, job_id: int) -> dict:
+        return next(j for j in self.jobs() if j["id"] == job_id)
+
     def fast_forward(self, kind: str) -> int:
         """Make scheduled jobs of this kind due now (instead of waiting for their time)."""
         async def go():

@@ -610,9 +610,30 @@ def build_all_events(fake):
         events.append(fake.event_issues("reopened", full, 1))
         fake.lock_issue(full, 2, "spam")
         events.append(fake.event_pull_request("locked", full, 2))
+        fake.unlock_issue(full, 2)
+        events.append(fake.event_pull_request("unlocked", full, 2))
         fake.delete_comment(c["id"])
         fake.delete_comment(rc["id"])
         events += [fake.event_issue_comment("deleted", full, 1, c), fake.event_review_comment("deleted", full, 2, rc)]
+        # The repository itself: visibility, settings, archive, name, owner, deletion.
+        fake.set_repo(full, visibility="private")
+        events.append(fake.event_repository("privatized", full))
+        fake.set_repo(full, visibility="internal")
+        events.append(fake.event_repository("created", full))
+        fake.set_repo(full, visibility="public")
+        events.append(fake.event_repository("publicized", full))
+        fake.set_repo(full, description="Widgets", default_branch="trunk", homepage="https://example.org")
+        events.append(fake.event_repository("edited", full))
+        fake.set_repo(full, archived=True)
+        events.append(fake.event_repository("archived", full))
+        fake.set_repo(full, archived=False)
+        events.append(fake.event_repository("unarchived", full))
+        renamed = fake.rename_repo(full, "renamed-" + full.split("/")[1])["full_name"]
+        events.append(fake.event_repository("renamed", renamed))
+        moved = fake.transfer_repo(renamed, "newhome")["full_name"]
+        events.append(fake.event_repository("transferred", moved))
+        fake.delete_repo(moved)
+        events.append(fake.event_repository("deleted", moved))
     events.append(fake.event_ping())
     for account in (ORG, "solo"):
         for action in ("created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"):
@@ -628,8 +649,8 @@ def test_every_event_builder_passes_validate_webhook(examples):
     other.add_repo(REPO)
     events = build_all_events(other)
     assert {e for e, _ in events} == {"issue_comment", "pull_request_review_comment", "issues", "pull_request",
-                                      "ping", "installation"}
-    assert len(events) == 45
+                                      "ping", "installation", "repository"}
+    assert len(events) == 65
     problems = {f"{e}.{p.get('action')}": validator.validate_webhook(e, p) for e, p in events}
     assert {k: v for k, v in problems.items() if v} == {}
 
@@ -666,6 +687,169 @@ def test_event_payloads_match_the_state(fake):
     assert fake.event_ping()[1]["hook"]["app_id"] == fake.app_id
 
 
+def test_repository_visibility_is_consistent_in_rest_webhooks_and_graphql(fake):
+    fake.add_repo("acme/inner", visibility="internal")
+    fake.add_repo("acme/hidden", private=True)
+    fake.add_org_member(ORG, "max")
+    auth = token(fake)
+    expected = {REPO: (False, "public"), "acme/private": (True, "private"), "acme/hidden": (True, "private"),
+                "acme/inner": (True, "internal")}  # internal repositories are `private: true`, as on GitHub
+    for full, (private, visibility) in expected.items():
+        body = call(fake, "GET", f"/repos/{full}", auth=auth)[2]
+        assert (body["private"], body["visibility"]) == (private, visibility), full
+        assert (fake.repo(full)["private"], fake.repo(full)["visibility"]) == (private, visibility)
+        fake.create_issue(full, user="max", title="t")
+        c = fake.add_comment(full, 1, user="max", body="hi")
+        repository = fake.event_issue_comment("created", full, 1, c)[1]["repository"]
+        assert (repository["private"], repository["visibility"]) == (private, visibility), full
+    listed = {r["full_name"]: r["private"] for r in fake.event_installation("created", fake.acme)[1]["repositories"]}
+    assert listed["acme/inner"] is True and listed[REPO] is False
+    # An internal repository is not readable by outsiders, only by the organisation's members.
+    perm = call(fake, "GET", "/repos/acme/inner/collaborators/stranger/permission", auth=auth)[2]
+    assert perm["permission"] == "none"
+    assert call(fake, "GET", "/repos/acme/inner/collaborators/max/permission", auth=auth)[2]["permission"] == "read"
+    # set_repo changes it; private= keeps working; contradictions are refused.
+    assert fake.set_repo(REPO, visibility="internal")["visibility"] == "internal"
+    assert fake.set_repo(REPO, private=True)["visibility"] == "internal"  # already private: stays internal
+    assert fake.set_repo(REPO, private=False)["visibility"] == "public"
+    assert fake.set_repo(REPO, private=True)["visibility"] == "private"
+    with pytest.raises(ValueError):
+        fake.set_repo(REPO, private=False, visibility="internal")
+    with pytest.raises(ValueError):
+        fake.add_repo("acme/odd", private=False, visibility="private")
+    with pytest.raises(ValueError):
+        fake.set_repo(REPO, visibility="secret")
+    assert call(fake, "GET", f"/repos/{REPO}", auth=auth)[2]["visibility"] == "private"
+    _, _, body = gql(fake, 'query { repository(owner: "acme", name: "inner") { isPrivate visibility } }')
+    assert body == {"data": {"repository": {"isPrivate": True, "visibility": "INTERNAL"}}}
+    q = urllib.parse.urlencode({"q": "org:acme is:internal"})
+    assert {i["repository_url"].rsplit("/", 1)[1] for i in call(fake, "GET", f"/search/issues?{q}", auth=auth)[2]
+            ["items"]} == {"inner"}
+
+
+def test_repository_events_follow_the_state_and_setup_sends_nothing(fake):
+    fake.add_org_member(ORG, "boss", role="admin")
+    fake.create_issue(REPO, user="alice", title="Thread")
+    before = (len(fake.requests), len(fake.deliveries))
+    fake.set_repo(REPO, visibility="private", user="mallory")
+    assert (len(fake.requests), len(fake.deliveries)) == before  # nothing is sent by itself
+    event, p = fake.event_repository("privatized", REPO)
+    assert event == "repository" and p["action"] == "privatized" and "changes" not in p
+    assert (p["repository"]["private"], p["repository"]["visibility"]) == (True, "private")
+    assert p["sender"]["login"] == "mallory" and p["installation"]["id"] == fake.acme
+    assert p["organization"]["login"] == ORG
+    fake.set_repo(REPO, visibility="public")
+    publicized = fake.event_repository("publicized", REPO)[1]
+    assert (publicized["repository"]["private"], publicized["repository"]["visibility"]) == (False, "public")
+    assert publicized["sender"]["login"] == "boss"  # nobody named: an owner of the organisation
+    # The payload is a snapshot of the action: built now, it still says public after the repo went private again.
+    fake.set_repo(REPO, visibility="private")
+    assert fake.event_repository("publicized", REPO, sender="eve")[1]["repository"]["visibility"] == "public"
+    assert fake.event_repository("privatized", REPO)[1]["sender"]["login"] == "boss"
+    fake.set_repo(REPO, description="Widgets!", user="dora")
+    _, p = fake.event_repository("edited", REPO)
+    assert p["changes"] == {"description": {"from": None}} and p["sender"]["login"] == "dora"
+    assert p["repository"]["description"] == "Widgets!"
+    fake.set_repo(REPO, archived=True)
+    assert fake.event_repository("archived", REPO)[1]["repository"]["archived"] is True
+    fake.set_repo(REPO, archived=False)
+    # Renamed: the old name 404s, the new one answers, issues and installation follow.
+    auth = token(fake)
+    renamed = fake.rename_repo(REPO, "gadgets", user="dora")
+    assert renamed["full_name"] == "acme/gadgets"
+    _, p = fake.event_repository("renamed", "acme/gadgets")
+    assert p["changes"] == {"repository": {"name": {"from": "widgets"}}} and p["repository"]["name"] == "gadgets"
+    assert p["sender"]["login"] == "dora" and p["installation"]["id"] == fake.acme
+    assert call(fake, "GET", f"/repos/{REPO}", auth=auth)[0] == 404
+    assert call(fake, "GET", "/repos/acme/gadgets/issues/1", auth=auth)[2]["title"] == "Thread"
+    assert fake.event_issues("opened", "acme/gadgets", 1)[1]["issue"]["repository_url"].endswith("/acme/gadgets")
+    # Transferred: the previous owner is in changes; the old installation no longer reaches it.
+    fake.transfer_repo("acme/gadgets", "wg")
+    _, p = fake.event_repository("transferred", "wg/gadgets")
+    assert p["changes"]["owner"]["from"]["user"]["login"] == ORG and p["repository"]["owner"]["login"] == "wg"
+    assert p["installation"]["id"] == fake.wg and p["sender"]["login"] == "boss"
+    assert call(fake, "GET", "/repos/wg/gadgets", auth=auth)[0] == 404
+    assert call(fake, "GET", "/repos/wg/gadgets/issues/1", auth=token(fake, fake.wg))[0] == 200
+    # Deleted: gone from the API, still describable.
+    fake.delete_repo("wg/gadgets")
+    assert call(fake, "GET", "/repos/wg/gadgets", auth=token(fake, fake.wg))[0] == 404
+    _, p = fake.event_repository("deleted", "wg/gadgets")
+    assert p["repository"]["full_name"] == "wg/gadgets" and p["installation"]["id"] == fake.wg
+    with pytest.raises(ValueError):
+        fake.event_repository("renamed", "acme/private")  # never renamed
+    with pytest.raises(ValueError):
+        fake.event_repository("exploded", "acme/private")
+    if SHARED is not None:
+        validator = load_validator(SHARED)
+        assert validator.validate_webhook(*fake.event_repository("publicized", "acme/private")) == []
+
+
+@needs_shared
+def test_lock_events_name_who_locked_and_show_the_thread_as_the_action_left_it(fake):
+    validator = load_validator(SHARED)
+    fake.add_org_member(ORG, "boss", role="admin")
+    fake.set_permission(REPO, "mia", "maintain")
+    fake.create_issue(REPO, user="alice", title="Thread")
+    fake.create_issue(REPO, user="carol", title="PR", pull_request=True)
+    for number, build in ((1, fake.event_issues), (2, fake.event_pull_request)):
+        key = "issue" if number == 1 else "pull_request"
+        fake.lock_issue(REPO, number, "too heated", user="mia")
+        locked = build("locked", REPO, number)
+        assert locked[1]["sender"]["login"] == "mia"
+        assert (locked[1][key]["locked"], locked[1][key]["active_lock_reason"]) == (True, "too heated")
+        fake.unlock_issue(REPO, number)  # nobody named: an owner of the organisation
+        unlocked = build("unlocked", REPO, number)
+        assert unlocked[1]["sender"]["login"] == "boss"
+        assert (unlocked[1][key]["locked"], unlocked[1][key]["active_lock_reason"]) == (False, None)
+        # Built after the unlock, a "locked" event still shows the lock it reports (and who made it).
+        late = build("locked", REPO, number)
+        assert late[1]["sender"]["login"] == "mia" and late[1][key]["active_lock_reason"] == "too heated"
+        # The App's own lock names the bot.
+        assert call(fake, "PUT", f"/repos/{REPO}/issues/{number}/lock", {"lock_reason": "spam"},
+                    auth=token(fake))[0] == 204
+        by_bot = build("locked", REPO, number)
+        assert by_bot[1]["sender"]["login"] == fake.bot_login and by_bot[1]["sender"]["type"] == "Bot"
+        assert by_bot[1][key]["active_lock_reason"] == "spam"
+        assert build("locked", REPO, number, sender="ada")[1]["sender"]["login"] == "ada"
+        for ev in (locked, unlocked, late, by_bot):
+            assert validator.validate_webhook(*ev) == [], (ev[0], ev[1]["action"])
+
+
+def test_review_comments_are_paginated_like_issue_comments(fake):
+    fake.create_issue(REPO, user="alice", pull_request=True)
+    for i in range(65):
+        fake.add_review_comment(REPO, 1, user=f"user{i % 7}", body=f"review {i}", line=i + 1)
+    auth = token(fake)
+    base = f"/repos/{REPO}/pulls/1/comments"
+    status, hdrs, page1 = call(fake, "GET", base, auth=auth)
+    assert status == 200 and [c["body"] for c in page1] == [f"review {i}" for i in range(30)]
+    assert f'<{fake.url}{base}?page=2>; rel="next"' in hdrs["Link"]
+    assert f'<{fake.url}{base}?page=3>; rel="last"' in hdrs["Link"]
+    _, hdrs, page3 = call(fake, "GET", base + "?page=3", auth=auth)
+    assert [c["body"] for c in page3] == [f"review {i}" for i in range(60, 65)]
+    assert 'rel="prev"' in hdrs["Link"] and 'rel="first"' in hdrs["Link"] and 'rel="next"' not in hdrs["Link"]
+    _, hdrs, two = call(fake, "GET", base + "?per_page=2&page=2", auth=auth)
+    assert [c["body"] for c in two] == ["review 2", "review 3"]
+    assert "per_page=2" in hdrs["Link"] and "page=33" in hdrs["Link"]
+    _, hdrs, everything = call(fake, "GET", base + "?per_page=500", auth=auth)
+    assert len(everything) == 65 and "Link" not in hdrs  # per_page is capped at 100
+    _, _, newest = call(fake, "GET", base + "?sort=created&direction=desc&per_page=3", auth=auth)
+    assert [c["body"] for c in newest] == ["review 64", "review 63", "review 62"]
+    assert call(fake, "GET", f"/repos/{REPO}/pulls/2/comments", auth=auth)[0] == 404
+
+
+async def test_gidgethub_reads_every_page_of_review_comments(fake):
+    fake.create_issue(REPO, user="alice", pull_request=True)
+    for i in range(150):
+        fake.add_review_comment(REPO, 1, user="bob", body=f"r{i}")
+    async with aiohttp.ClientSession() as session:
+        gh = gh_aiohttp.GitHubAPI(session, "conduct-bot-tests", oauth_token=fake.installation_token(fake.acme),
+                                  base_url=fake.url)
+        bodies = [c["body"] async for c in gh.getiter(f"/repos/{REPO}/pulls/1/comments?per_page=100")]
+    assert bodies == [f"r{i}" for i in range(150)]
+    assert [r.query.get("page") for r in fake.requests] == [None, "2"]
+
+
 def test_webhook_request_is_signed_and_logged(fake):
     event, payload = fake.event_ping()
     headers, body = fake.webhook_request(event, payload, "s3cret")
@@ -676,6 +860,20 @@ def test_webhook_request_is_signed_and_logged(fake):
     assert listed[0]["guid"] == headers["X-GitHub-Delivery"]
     assert call(fake, "POST", f"/app/hook/deliveries/{listed[0]['id']}/attempts", auth=auth)[0] == 202
     assert call(fake, "GET", "/app/hook/deliveries", auth=auth)[2][0]["redelivery"] is True
+
+
+def test_the_fake_app_subscribes_to_what_app_yml_asks_for_including_repository_events(fake):
+    import pathlib
+
+    import yaml
+
+    from app.fakegithub_model import DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS
+
+    manifest = yaml.safe_load((pathlib.Path(__file__).resolve().parents[1] / "app.yml").read_text())
+    assert "repository" in manifest["default_events"]  # a tracking repository made public is noticed at once
+    assert sorted(manifest["default_events"]) == sorted(DEFAULT_APP_EVENTS)
+    assert set(manifest["default_permissions"].items()) <= set(DEFAULT_APP_PERMISSIONS.items())
+    assert "repository" in call(fake, "GET", "/app", auth=jwt_auth(fake))[2]["events"]
 
 
 # ----------------------------------------------------------------------------- harness helpers

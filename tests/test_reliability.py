@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TRACKING
 from tests.harness import BotProcess, bot_env, wait_until
 
 
@@ -206,3 +206,114 @@ def test_the_same_delivery_arriving_twice_at_once_is_processed_once(fake, bot):
     assert statuses == [200] * 7 + [202]
     bot.wait_idle()
     assert len(bot_comments(fake, number)) == 1
+
+
+# -- patient jobs (payload `keep_until`): waiting and transient errors do not use up their retries -----------
+
+def _tracking_comment_job(fake, number, *, waits: int = 0):
+    """A job that writes a comment into the tracking repository (as incident jobs do); with `waits`, it first
+    asks to be retried later that many times, as an incident job does while the repository is unavailable."""
+    from app.jobs import RetryLater
+
+    calls = {"n": 0}
+
+    async def run(job, rt):
+        calls["n"] += 1
+        if calls["n"] <= waits:
+            # Its own deadline is already over: only keep_until may keep it alive.
+            raise RetryLater(f"{TRACKING} is not available", until=time.time() - 1)
+        gh = await rt.clients.installation(fake.installation_ids["psf-coc"])
+        await gh.post(f"/repos/{TRACKING}/issues/{number}/comments", data={"body": job.payload["text"]})
+
+    return run
+
+
+def _kept_until_written(fake, bot, number, text, timeout=30):
+    """Make the job due again each time it is rescheduled, until its comment is in the tracking repository."""
+    def written():
+        bot.fast_forward("probe")
+        return [c for c in fake.comments(TRACKING, number) if c["body"] == text]
+    return wait_until(written, timeout, f"the comment {text!r}")
+
+
+def test_a_job_kept_for_a_week_outlives_more_5xx_than_max_attempts(fake, bot):
+    number = fake.create_issue(TRACKING, user="wendy", title="Incident amber-falcon")["number"]
+    bot.register_job("probe", _tracking_comment_job(fake, number))
+    bot.rt.worker.max_attempts = 2
+    fake.fail_next("POST", rf"^/repos/{TRACKING}/issues/\d+/comments$", status=502, times=5)
+    job_id = bot.enqueue("probe", {"text": "kept", "keep_until": time.time() + 7 * 86400})
+    # Three 502s, one more than max_attempts: the job is still waiting, not failed.
+    wait_until(lambda: bot.fast_forward("probe") >= 0 and bot.job(job_id)["attempts"] >= 3
+               and bot.job(job_id)["state"] == "queued", 20, "a third attempt rescheduled")
+    job = bot.job(job_id)
+    assert "502" in job["last_error"] and bot.jobs(state="failed") == []
+    assert job["run_at"] <= time.time() + 3600  # never more than an hour away
+    # Once GitHub answers again, the comment is written, exactly once.
+    assert len(_kept_until_written(fake, bot, number, "kept")) == 1
+    wait_until(lambda: bot.job(job_id)["state"] == "done", 10, "the job to finish")
+    assert bot.job(job_id)["attempts"] == 6 and bot.jobs(state="failed") == []
+
+
+def test_without_keep_until_a_job_still_gives_up_after_max_attempts(fake, bot):
+    number = fake.create_issue(TRACKING, user="wendy", title="Incident amber-falcon")["number"]
+    bot.register_job("probe", _tracking_comment_job(fake, number))
+    bot.rt.worker.max_attempts = 2
+    fake.fail_next("POST", rf"^/repos/{TRACKING}/issues/\d+/comments$", status=502, times=5)
+    plain = bot.enqueue("probe", {"text": "plain"})
+    expired = bot.enqueue("probe", {"text": "expired", "keep_until": time.time() - 1})  # its week is over
+    wait_until(lambda: bot.fast_forward("probe") >= 0 and len(bot.jobs(state="failed")) == 2, 20,
+               "both jobs to be kept as failed")
+    for job_id in (plain, expired):
+        job = bot.job(job_id)
+        assert job["attempts"] == 2 and job["last_error"].startswith("gave up after 2 attempts")
+    assert fake.comments(TRACKING, number) == []
+
+
+def test_a_job_kept_for_a_week_keeps_waiting_past_its_own_postponement_deadline(fake, bot):
+    number = fake.create_issue(TRACKING, user="wendy", title="Incident amber-falcon")["number"]
+    bot.register_job("probe", _tracking_comment_job(fake, number, waits=3))
+    bot.rt.worker.max_attempts = 1
+    job_id = bot.enqueue("probe", {"text": "waited", "keep_until": time.time() + 7 * 86400})
+    assert len(_kept_until_written(fake, bot, number, "waited")) == 1
+    wait_until(lambda: bot.job(job_id)["state"] == "done", 10, "the job to finish")
+    assert bot.job(job_id)["attempts"] == 4 and bot.jobs(state="failed") == []
+
+
+def test_patient_back_off_is_capped_at_an_hour_honours_retry_after_and_ends_at_keep_until():
+    from app.github import TransientError
+    from app.jobs import RetryLater, patient_delay
+    from app.store import Job
+
+    now = 1_000_000.0
+    week = now + 7 * 86400
+
+    def job(attempts):
+        return Job(1, "incident", None, {"keep_until": week}, attempts, now, now)
+
+    late = [patient_delay(job(40), TransientError("502"), now, week) for _ in range(50)]
+    assert all(1800 <= d <= 3600 for d in late)
+    assert all(1 <= patient_delay(job(1), TransientError("502"), now, week) <= 2 for _ in range(20))
+    assert patient_delay(job(40), TransientError("rate limited", retry_after=5000), now, week) == 5000
+    assert 15 <= patient_delay(job(1), RetryLater("waiting", until=now), now, week) <= 30
+    assert patient_delay(job(40), TransientError("502"), week - 10, week) == 10  # one last try at keep_until
+
+
+# -- dry run: the would-be writes kept in memory are bounded ----------------------------------------------
+
+async def test_a_long_dry_run_remembers_only_the_latest_writes(fake, tmp_path):
+    from app.github import DRY_RUN_KEEP, GitHubClients
+    from app.settings import load_settings
+
+    settings = load_settings(bot_env(fake, tmp_path / "bot.sqlite3", COC_DRY_RUN="1"))
+    clients = GitHubClients(settings)
+    await clients.start()
+    try:
+        gh = await clients.installation(fake.installation_ids["psf"])
+        for i in range(DRY_RUN_KEEP + 500):
+            await gh.post(f"/repos/{REPO}/issues/{i}/comments", data={"body": "Reminder"})
+    finally:
+        await clients.close()
+    assert DRY_RUN_KEEP == 1000 and len(clients.dry_run_writes) == DRY_RUN_KEEP
+    assert list(clients.dry_run_writes)[0] == f"POST /repos/{REPO}/issues/500/comments"
+    assert list(clients.dry_run_writes)[-1] == f"POST /repos/{REPO}/issues/1499/comments"
+    assert fake.writes() == []  # a dry run writes nothing

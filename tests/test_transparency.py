@@ -165,6 +165,7 @@ def world(fake, monkeypatch):
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "x")
     monkeypatch.setenv("GITHUB_API_URL", fake.url)
     monkeypatch.setenv("COC_TRACKING_REPO", TRACKING)
+    fake.add_repo("python/cpython")  # public, with its own installation (psf/black is public too)
 
     # Outside the period, on both sides.
     add_incident(fake, "early-otter", "report", "2023-12-31T23:59:59Z")
@@ -214,6 +215,39 @@ def test_markdown_report_end_to_end(world, capsys):
         assert not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", out, re.I), word
     # Economy: the public report needs no comments.
     assert not any("/comments" in str(r) for r in world.requests)
+
+
+def venue_rows(out: str) -> dict[str, int]:
+    section = out.split("## By venue", 1)[1].split("## Method", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^\| (.+?) \| (\d+) \|$", section, re.M)}
+
+
+def test_a_repository_that_is_not_public_is_never_named_as_a_venue(world, capsys):
+    fake = world
+    fake.add_repo("psf/secret-sauce", installation_id=fake.installation_ids["psf"], visibility="internal")
+    fake.add_repo("psf/was-public", installation_id=fake.installation_ids["psf"])
+    fake.set_user("solo-dev", type="User")
+    fake.add_repo("solo-dev/diary", private=True)
+    for i, venue in enumerate(("psf/private-repo", "psf/private-repo", "psf/secret-sauce", "solo-dev/diary",
+                               "psf/was-public", "gone-org/deleted-repo")):
+        add_incident(fake, "hidden-otter", "report", f"2024-02-1{i}T00:00:00Z", venue=venue, thread=i + 1)
+    fake.set_repo("psf/was-public", visibility="private")  # made private since its incident
+    code, out, err = run(capsys, "--since", "2024-01-01", "--until", "2024-03-31")
+    assert (code, err) == (0, "")
+    assert "**10**" in out
+    assert venue_rows(out) == {"psf/black": 3, "psf (private repository)": 4, "python/cpython": 1,
+                               "solo-dev (private repository)": 1, "gone-org (private repository)": 1}
+    for name in ("private-repo", "secret-sauce", "diary", "was-public", "deleted-repo"):
+        assert name not in out
+    # GitHub is asked once per repository, not once per incident.
+    looked_up = [r.path for r in fake.requests if re.fullmatch(r"/repos/[^/]+/[^/]+", r.path)]
+    assert looked_up.count("/repos/psf/private-repo") == 1 and looked_up.count("/repos/psf/black") == 1
+
+
+def test_a_venue_whose_visibility_cannot_be_checked_now_prints_no_report(world, capsys):
+    world.fail_next("GET", r"^/repos/python/cpython$", status=502, times=20)
+    code, out, err = run(capsys, "--since", "2024-01-01", "--until", "2024-03-31")
+    assert (code, out) == (1, "") and err.count("\n") == 1 and "try again later" in err
 
 
 def test_csv_sheet_end_to_end(world, capsys):
