@@ -143,6 +143,25 @@ def test_a_tracking_repository_made_public_receives_nothing_more(fake, bot):
     assert "another report" in "".join(c["body"] for c in fake.comments(TRACKING, inc.number))
 
 
+# -- 4. a waiting report is never dropped ----------------------------------------------------------------------
+
+def test_a_report_waiting_longer_than_its_attempts_survives_a_5xx(fake, bot):
+    fake.set_repo(TRACKING, visibility="public")
+    t, c = report(fake, bot, reason="please keep this")
+    for _ in range(bot.settings.max_attempts + 2):           # postponed more often than any job may fail
+        assert bot.fast_forward("incident") == 1
+        wait_until(lambda: not bot.busy(), 10, "the postponed report to settle")
+    fake.set_repo(TRACKING, visibility="private")
+    fake.fail_next("POST", rf"/repos/{TRACKING}/issues$", status=502)
+    bot.fast_forward("incident")
+    wait_until(lambda: not bot.busy(), 10, "the report to meet the 502")
+    assert bot.jobs(state="failed") == [] and bot.jobs(state="queued", kind="incident")
+    bot.fast_forward("incident")
+    bot.wait_idle()
+    assert "please keep this" in incidents(fake)[0]["body"]
+    assert all(x["id"] != c["id"] for x in fake.comments(REPO, t.number))
+
+
 # -- 5. nothing the reporter wrote is lost -------------------------------------------------------------------
 
 def test_the_whole_report_comment_is_the_statement(fake, bot):
