@@ -28,7 +28,7 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "github" / "webhooks" / "issue_comment"
+SHARED = ROOT / "app" / "fakegithub" / "reference" / "webhooks" / "issue_comment"
 SECRET = b"bench-secret"
 
 BARE = """

@@ -20,8 +20,7 @@ from gidgethub import apps as gh_apps
 
 from app.fakegithub import FakeGitHub, FakeGitHubError, find_shared_github, load_validator
 
-SHARED = find_shared_github()
-needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared/github not found")
+SHARED = find_shared_github()  # the reference data vendored in app/fakegithub/reference
 ORG, REPO = "acme", "acme/widgets"
 
 
@@ -641,7 +640,6 @@ def build_all_events(fake):
     return events
 
 
-@needs_shared
 @pytest.mark.parametrize("examples", ["auto", None], ids=["with-examples", "built-in"])
 def test_every_event_builder_passes_validate_webhook(examples):
     validator = load_validator(SHARED)
@@ -784,7 +782,6 @@ def test_repository_events_follow_the_state_and_setup_sends_nothing(fake):
         assert validator.validate_webhook(*fake.event_repository("publicized", "acme/private")) == []
 
 
-@needs_shared
 def test_lock_events_name_who_locked_and_show_the_thread_as_the_action_left_it(fake):
     validator = load_validator(SHARED)
     fake.add_org_member(ORG, "boss", role="admin")
@@ -867,7 +864,7 @@ def test_the_fake_app_subscribes_to_what_app_yml_asks_for_including_repository_e
 
     import yaml
 
-    from app.fakegithub_model import DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS
+    from app.fakegithub.model import DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS
 
     manifest = yaml.safe_load((pathlib.Path(__file__).resolve().parents[1] / "app.yml").read_text())
     assert "repository" in manifest["default_events"]  # a tracking repository made public is noticed at once

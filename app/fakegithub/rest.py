@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .fakegithub_model import (LEGACY_PERMISSION, LIMIT_EXPIRY_DAYS, LIMIT_GROUPS, LOCK_REASONS, REACTION_CONTENTS,
+from .model import (LEGACY_PERMISSION, LIMIT_EXPIRY_DAYS, LIMIT_GROUPS, LOCK_REASONS, REACTION_CONTENTS,
                                Comment, Issue, Reaction, Repo, Token, git_blob_sha, iso, parse_iso)
 
 DOCS = "https://docs.github.com/rest"

@@ -2,7 +2,7 @@
 
 Every builder returns (event name, payload). The objects come from the fake's own renderers, so ids,
 node ids and URLs agree with what its REST API serves; the official example payloads in
-../shared/github/webhooks (when found) give the key order and the fixed parts (ping's hook, zen).
+reference/webhooks (GitHub's published examples) give the key order and the fixed parts (ping's hook, zen).
 Without them the builders produce the same content, which still passes validate_webhook.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import uuid
 from typing import Any
 
-from .fakegithub_model import DEFAULT_APP_EVENTS, REPOSITORY_ACTIONS, ZERO_SHA, iso
+from .model import DEFAULT_APP_EVENTS, REPOSITORY_ACTIONS, ZERO_SHA, iso
 
 
 def installation_node_id(installation_id: int) -> str:

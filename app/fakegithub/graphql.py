@@ -1,6 +1,6 @@
 """A small GraphQL engine for the fake GitHub: parse, validate against a schema excerpt, execute.
 
-It knows the five mutations of ../shared/github/graphql-subset.graphql (input types and enums are
+It knows the five mutations of reference/graphql-subset.graphql (input types and enums are
 read from that file when it is available, else from the same definitions built in here) and a few
 read fields (`node`, `nodes`, `repository { issue / pullRequest / issueOrPullRequest }`, `rateLimit`).
 Errors follow GitHub's shapes: validation problems give `{"errors": [...]}` and execute nothing;

@@ -1,7 +1,7 @@
 """A stateful fake GitHub for the test suite and for `python -m app demo`.
 
 `FakeGitHub().start()` runs a real aiohttp server on 127.0.0.1 (its own thread and event loop) that
-answers like api.github.com for the operations of ../shared/github/rest-api-subset.json and for
+answers like api.github.com for the operations of reference/rest-api-subset.json and for
 `POST /graphql` (the mutations of graphql-subset.graphql plus a few reads). Point the bot at it with
 `GITHUB_API_URL=fake.url`; GraphQL is at `fake.url + "/graphql"`.
 
@@ -10,13 +10,13 @@ webhook payloads from that state (`event_issue_comment`, ...), and inspect what 
 (`comments`, `issue`, `writes()`, `violations`, `wait_for`). All state sits behind one lock, so the
 test thread and the server thread may use it at the same time.
 
-Every REST request is checked with ../shared/github/validate_request.py when that file can be found
-(walking up from the current directory and from this file, or FAKEGITHUB_VALIDATOR_DIR); problems and
-unknown routes are appended to `violations`, which tests assert to be empty. Without the shared
-folder (an installed package running the demo) everything works the same, only unvalidated.
+Every REST request is checked with reference/validate_request.py (GitHub's published reference data,
+vendored in `reference/` with its licences; FAKEGITHUB_VALIDATOR_DIR points elsewhere); problems and
+unknown routes are appended to `violations`, which tests assert to be empty. Without `jsonschema`
+(a plain install running the demo) everything works the same, only unvalidated.
 
-Modules: fakegithub_model (records, JSON renderers), fakegithub_rest (REST operations),
-fakegithub_graphql (GraphQL engine), fakegithub_events (webhook payloads).
+Modules: model (records, JSON renderers), rest (REST operations), graphql (GraphQL engine),
+events (webhook payloads); `scripts/vendor-github` refreshes `reference/`.
 """
 from __future__ import annotations
 
@@ -41,13 +41,13 @@ from urllib.parse import unquote
 import jwt as pyjwt
 from aiohttp import web
 
-from .fakegithub_events import EventsMixin
-from .fakegithub_graphql import Engine, ResolveError, load_sdl
-from .fakegithub_model import (DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS, LIMIT_EXPIRY_DAYS, LIMIT_GROUPS,
+from .events import EventsMixin
+from .graphql import Engine, ResolveError, load_sdl
+from .model import (DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS, LIMIT_EXPIRY_DAYS, LIMIT_GROUPS,
                                LOCK_REASONS, REACTION_CONTENTS, ROLES, VISIBILITIES, Comment, Commit, Installation,
                                Issue, IssueEvent, Label, Reaction, RenderMixin, Repo, Token, User, iso, node_id,
                                parse_iso)
-from .fakegithub_rest import COMPILED_ROUTES, Ctx, HTTPError, Resp, RestMixin, not_found
+from .rest import COMPILED_ROUTES, Ctx, HTTPError, Resp, RestMixin, not_found
 
 __all__ = ["FakeGitHub", "FakeGitHubError", "RecordedRequest", "find_shared_github", "load_validator"]
 
@@ -61,21 +61,19 @@ class FakeGitHubError(Exception):
 
 
 # ----------------------------------------------------------------------------- shared data discovery
+REFERENCE = Path(__file__).resolve().parent / "reference"
+
+
 def find_shared_github() -> Path | None:
-    """The nearest shared/github folder (with validate_request.py): $FAKEGITHUB_VALIDATOR_DIR, then walking up
-    from the current directory and from this file."""
+    """The GitHub reference data (with validate_request.py): $FAKEGITHUB_VALIDATOR_DIR when set (None if it
+    holds none), else the copy vendored beside this file."""
     env = os.environ.get(VALIDATOR_ENV)
     if env:
         p = Path(env)
         if p.is_file():
             p = p.parent
         return p if (p / "validate_request.py").is_file() else None
-    for start in (Path.cwd(), Path(__file__).resolve().parent):
-        for d in (start, *start.parents):
-            for cand in (d / "shared" / "github", d / "github"):
-                if (cand / "validate_request.py").is_file() and (cand / "rest-api-subset.json").is_file():
-                    return cand
-    return None
+    return REFERENCE if (REFERENCE / "validate_request.py").is_file() else None
 
 
 _VALIDATORS: dict[Path, Any] = {}
