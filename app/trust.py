@@ -20,6 +20,7 @@ from .github import PermanentError, TransientError
 from .permissions import at_least, role
 from .text import find_marker
 from .threads import Thread, is_bot
+from .vocabulary import KINDS
 
 log = logging.getLogger("conduct_bot.trust")
 
@@ -66,7 +67,7 @@ async def desk_authority(rt, event, actor: dict | None = None) -> Desk | None:
     adopted = rec is None
     if adopted:
         labels = {l.get("name") for l in issue.get("labels") or []}
-        if not labels & {f"coc:{k}" for k in incidents.KINDS} or not await is_tracking_repo(rt, repository):
+        if not labels & {f"coc:{k}" for k in KINDS} or not await is_tracking_repo(rt, repository):
             return None
         rec = await _adoptable(rt, issue)
         if rec is None:
