@@ -22,7 +22,12 @@ TEMPLATE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "help": frozenset({"marker", "contact"}),
     "usage": frozenset({"marker", "message", "usage"}),  # usage: plain command line
     "report_refused": frozenset({"marker", "contact"}),
-    "limit_refused": frozenset({"marker", "explanation"}),
+    "command_failed": frozenset({"marker", "command", "message"}),  # message: why GitHub refused, Markdown
+    "commands_ignored": frozenset({"marker", "limit", "ignored"}),  # ignored: "`/coc-x` (line N), …"
+    "help_desk": frozenset({"marker", "commands"}),  # commands: block, one usage line each
+    "desk_result": frozenset({"marker", "command", "actor", "result"}),  # actor: code_span; result: neutralised
+    "resolve_note": frozenset({"marker", "outcome", "actor", "note"}),  # note: block ("\n\nNote: …") or ""
+    "block_ended": frozenset({"marker", "login", "org"}),  # login: code_span
     "incident": frozenset(  # reason, accounts, history, evidence: blocks
         {"marker", "thread_url", "repository", "kind", "reporter", "reason",
          "accounts", "history", "evidence"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from app.dispatch import process_delivery
 from app.incidents import run_incident_job, run_nudge_job
 
-from . import commands, config_refresh, desk, heat, lock, visibility
+from . import block, commands, config_refresh, desk, heat, lock, visibility
 from .config_errors import run_config_error_job
 
 ROUTERS = [
@@ -21,6 +21,6 @@ JOBS = {
     "incident": run_incident_job,
     "nudge": run_nudge_job,
     "unlock": lock.run_unlock_job,
-    "unblock": desk.run_unblock_job,
+    "unblock": block.run_unblock_job,
     "config_error": run_config_error_job,
 }

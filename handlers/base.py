@@ -63,9 +63,13 @@ class CommandCtx:
     line_text: str = ""
     answer_gh: Any = None            # where answers go (default: the thread)
     answer_url: str | None = None
-    from_incident: bool = False
     event: Any = None                # the delivery's event (payload data)
     reply: Reply | None = None       # the comment's one reply, shared by its commands
+    desk: Any = None                 # trust.Desk when typed by the working group in an incident
+
+    @property
+    def from_incident(self) -> bool:
+        return self.desk is not None
 
     @property
     def store(self):
@@ -106,7 +110,7 @@ class CommandCtx:
     async def template(self, name: str) -> str:
         """A bundled template, or the repository's own where configuration names one."""
         path = ((self.config or {}).get("templates") or {}).get(name)
-        if path:
+        if path and self.desk is None:  # the working group reads the bundled texts
             found = await self.rt.config.file(self.gh, self.thread.owner, self.thread.repo, path)
             if found and found.get("text", "").strip():
                 return found["text"]

@@ -13,13 +13,15 @@ from app.effects import once
 from app.permissions import at_least, role
 from app.threads import comment_from_event, is_bot, thread_from_event
 
+from app.text import bundled_template, code_span, marker, neutralise, render
+
+from . import block, hide, limit, lock, remind, report, resolve
 from . import help as help_cmd
-from . import hide, limit, lock, remind, report
 from .base import MAX_COMMANDS, CommandCtx, CommandFailed, Outcome, Reply, comment_key
 
 router = routing.Router()
 
-# One place lists what each command does.
+# One place lists what each command does (which commands are offered where: app.commands).
 COMMANDS = {
     "report": report.run,
     "remind": remind.run,
@@ -29,6 +31,9 @@ COMMANDS = {
     "unlimit": limit.run_unlimit,
     "hide": hide.run,
     "help": help_cmd.run,
+    "block": block.run_block,          # working group only
+    "unblock": block.run_unblock,      # working group only
+    "resolve": resolve.run,            # working group only
 }
 
 
@@ -94,8 +99,7 @@ async def run_comment(ctx, parsed: list, make, run_item, reply: Reply) -> None:
 def ignored_note(ignored: list) -> str:
     shown = ", ".join(f"`/coc-{i.name or 'unknown'}` (line {i.line + 1})" for i in ignored[:20])
     more = f" and {len(ignored) - 20} more" if len(ignored) > 20 else ""
-    return (f"Only the first {MAX_COMMANDS} commands of a comment run. Not run: {shown}{more}. "
-            "Type them again in another comment if they are still needed.")
+    return render(bundled_template("commands_ignored"), marker="", limit=MAX_COMMANDS, ignored=shown + more).strip()
 
 
 async def allowed(cctx: CommandCtx, name: str | None) -> bool:
@@ -147,41 +151,51 @@ async def refuse_report(ctx, cctx: CommandCtx, why: str, *, delete: bool = False
 
 
 async def run_one(ctx, cctx: CommandCtx, item: Command | CommandError) -> bool:
-    """Run one command; True when its author was allowed to run it."""
+    """Run one command of a thread or (cctx.desk) of the working group in an incident, whose authority
+    trust.desk_authority has already settled; True when its author was allowed to run it."""
     name = item.name
     if isinstance(item, CommandError):
-        ok = await allowed(cctx, name if name == "report" else None)
+        ok = cctx.from_incident or await allowed(cctx, name if name == "report" else None)
         await cctx.react("confused")
         if ok:
             await cctx.answer("usage", await cctx.render("usage", message=item.message, usage=item.usage))
         ctx.log.info("malformed command", extra={**ctx.extra, "status": "usage" if ok else "refused"})
         return ok
-    if not await allowed(cctx, name):
-        if name == "report":
-            await refuse_report(ctx, cctx, "permission")
-        else:
-            await cctx.react("confused")
-            ctx.log.info("command refused: permission", extra={**ctx.extra, "status": f"refused:{name}"})
-        return False
-    if name == "report" and not await trust.tracking_repo(ctx.rt, cctx.config, cctx.thread.owner):
-        await refuse_report(ctx, cctx, "no-tracking-repository")
-        ctx.log.error("a report was refused: no tracking repository is configured", extra=ctx.extra)
-        return True
-    if name == "report" and not await within_report_quota(cctx):
-        await refuse_report(ctx, cctx, "quota", delete=True)
-        return False
+    if not cctx.from_incident:
+        if not await allowed(cctx, name):
+            if name == "report":
+                await refuse_report(ctx, cctx, "permission")
+            else:
+                await cctx.react("confused")
+                ctx.log.info("command refused: permission", extra={**ctx.extra, "status": f"refused:{name}"})
+            return False
+        if name == "report" and not await trust.tracking_repo(ctx.rt, cctx.config, cctx.thread.owner):
+            await refuse_report(ctx, cctx, "no-tracking-repository")
+            ctx.log.error("a report was refused: no tracking repository is configured", extra=ctx.extra)
+            return True
+        if name == "report" and not await within_report_quota(cctx):
+            await refuse_report(ctx, cctx, "quota", delete=True)
+            return False
     await cctx.react("eyes")
     try:
         outcome = await COMMANDS[name](cctx, item)
     except CommandFailed as exc:
         await cctx.react("confused")
-        await cctx.answer(f"failed-{name}", str(exc))
+        await cctx.answer(f"failed-{name}", await cctx.render("command_failed", command=f"/coc-{name}",
+                                                               message=str(exc)))
         ctx.log.info("command could not act", extra={**ctx.extra, "status": f"failed:{name}"})
         return True
     if name != "report":  # a report is acknowledged once its incident exists
         await cctx.react("+1")
     ctx.log.info("command done", extra={**ctx.extra, "status": f"done:{name}"})
-    if outcome.record and name != "report":
+    if cctx.desk is not None:  # the working group's record is the reply in its incident
+        if outcome.record:
+            await cctx.answer(f"result-{name}", await cctx.render(
+                "desk_result", command=f"/coc-{name}", actor=code_span(cctx.actor),
+                result=neutralise(outcome.result)) + "\n\n" + marker("action", name))
+        if outcome.accounts:
+            await incidents.add_accounts(ctx.rt, cctx.desk.tracking, cctx.desk.number, outcome.accounts)
+    elif outcome.record and name != "report":
         await record_action(cctx, name, item, outcome)
     return True
 

@@ -1,13 +1,17 @@
 """Heated threads: every comment updates the thread's heat estimate; crossing the threshold reminds once."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import logging
 import time
+import weakref
 
 from gidgethub import routing
 
-from app import heat, incidents
-from app.commands import Command, has_command_candidate, parse_commands
+from app import heat, incidents, trust
+from app.commands import Command, has_command_candidate, parse_commands, without_lines
+from app.github import TransientError
 from app.config import DEFAULTS
 from app.durations import parse_duration
 from app.threads import Comment, comment_from_event, is_bot, thread_from_event
@@ -25,6 +29,13 @@ MAX_QUOTE = 4000                  # characters of a hot comment kept as evidence
 # no API call even when the configuration is not cached. Thresholds set lower than this are raised to it.
 CANDIDATE_FLOOR = 0.3
 DEFAULT_LOCK_THRESHOLD = 0.9     # heat.lock_threshold when heat.auto_lock is set without one
+MAX_TRIES = 8                    # estimates of one comment before its delivery is retried later
+# Parsing and scoring run on these threads: not on the event loop (acknowledgements would wait for them)
+# and not inside the store's write transaction (every other write would). Two, so one long comment does
+# not hold up every other estimate.
+_SCORER = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="heat-score")
+# (event loop, thread key) -> the lock held while a comment of that thread is counted
+_COUNTING: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def opening_post(event) -> Comment | None:
@@ -39,23 +50,72 @@ def opening_post(event) -> Comment | None:
                    created_at=item.get("created_at"), reactions=item.get("reactions"))
 
 
-def _observe(event_kind: str, comment, html_url: str):
-    ev = heat.HeatEvent(kind=event_kind, body=comment.body, author=comment.author,
+async def _off_loop(fn, *args):
+    return await asyncio.get_running_loop().run_in_executor(_SCORER, fn, *args)
+
+
+def _counting(key: str) -> asyncio.Lock:
+    """This process counts the comments of one thread one at a time (the store's compare-and-set
+    still guards against other processes); held by no one, the lock goes away."""
+    slot = (id(asyncio.get_running_loop()), key)
+    lock = _COUNTING.get(slot)
+    if lock is None:
+        lock = _COUNTING[slot] = asyncio.Lock()
+    return lock
+
+
+def heat_text(body: str | None) -> str | None:
+    """What of a comment counts toward heat: its text without its command lines.
+
+    None when nothing does: a report (the reporter's statement is private, and the comment is deleted) or
+    a comment of nothing but commands. Parses the Markdown: run it off the event loop."""
+    if not has_command_candidate(body):
+        return body
+    parsed = parse_commands(body)
+    if not parsed:
+        return body
+    if any(item.name == "report" for item in parsed):
+        return None
+    text = without_lines(body, [item.line for item in parsed])
+    return text if text.strip() else None
+
+
+async def observe(ctx, key: str, kind: str, comment, text: str):
+    """Count the comment (as TEXT) in its thread's heat: (result, stored record).
+
+    The state is read, scored on a worker thread, and written back only if no other comment of the thread
+    was counted meanwhile (the record's version is unchanged); otherwise it is read and scored again."""
+    ev = heat.HeatEvent(kind=kind, body=text, author=comment.author,
                         author_association=comment.author_association, created_at=comment.created_at,
                         comment_id=comment.id, reactions=comment.reactions)
+    async with _counting(key):
+        for _ in range(MAX_TRIES):
+            old = await ctx.store.get(NS, key) or {}
+            version = old.get("version", 0)
+            state, result = await _off_loop(heat.observe, old.get("state"), ev)
 
-    def fn(old):
-        old = old or {}
-        state, result = heat.observe(old.get("state"), ev)
-        hot = {str(k): v for k, v in (old.get("hot") or {}).items()}
-        if event_kind != "deleted" and comment.id in result.hot_comments:
-            hot[str(comment.id)] = {"author": comment.author, "created_at": comment.created_at,
-                                    "html_url": html_url, "body": (comment.body or "")[:MAX_QUOTE]}
-        keep = {str(i) for i in result.hot_comments}
-        hot = {k: v for k, v in hot.items() if k in keep}
-        new = {**old, "state": state, "hot": hot}
-        return new, (result, new)
-    return fn
+            def write(current):
+                current = current or {}
+                if current.get("version", 0) != version:
+                    return current, None  # another comment was counted first: score again
+                hot = _evidence(current.get("hot"), kind, comment, result)
+                new = {**current, "state": state, "hot": hot, "version": version + 1}
+                return new, new
+
+            record = await ctx.store.update(NS, key, write, ttl=KEEP)
+            if record is not None:
+                return result, record
+    raise TransientError(f"the heat of {key} kept changing while a comment was scored")
+
+
+def _evidence(hot, kind: str, comment, result) -> dict:
+    """The thread's hot comments, as kept for an incident: the comment added if it is one of them."""
+    hot = {str(k): v for k, v in (hot or {}).items()}
+    if kind != "deleted" and comment.id in result.hot_comments:
+        hot[str(comment.id)] = {"author": comment.author, "created_at": comment.created_at,
+                                "html_url": comment.html_url, "body": (comment.body or "")[:MAX_QUOTE]}
+    keep = {str(i) for i in result.hot_comments}
+    return {k: v for k, v in hot.items() if k in keep}
 
 
 @router.register("issue_comment", action="created")
@@ -75,18 +135,22 @@ async def estimate(event, ctx):
     thread = thread_from_event(event)
     if thread is None:
         return
-    if thread.full_name.lower() == (ctx.settings.tracking_repo or "").lower():
+    if await trust.is_tracking_repo(ctx.rt, thread.full_name):
         return  # the working group's private discussion is not a public thread
-    if has_command_candidate(comment.body) and parse_commands(comment.body):
-        return  # moderation commands (and report reasons) are not heat
+    text = await _off_loop(heat_text, comment.body)
+    if text is None:
+        return  # a report, or nothing but commands: moderation, not heat
     kind = {"opened": "created"}.get(event.data.get("action"), event.data.get("action"))
-    result, record = await ctx.store.update(NS, thread.key, _observe(kind, comment, comment.html_url), ttl=KEEP)
+    result, record = await observe(ctx, thread.key, kind, comment, text)
     if result.score < min(CANDIDATE_FLOOR, heat.DEFAULT_THRESHOLD) or kind == "deleted":
         return
     gh = await ctx.gh()
     config = await ctx.rt.config.load(gh, thread.owner, thread.repo, thread.installation_id)
     if not config["enabled"]:
         return
+    tracking = await trust.tracking_repo(ctx.rt, config, thread.owner)
+    if tracking and tracking.lower() == thread.full_name.lower():
+        return  # recognised from the organisation's file: no heat, no reminders, no incidents about incidents
     threshold = config["heat"]["threshold"]
     threshold = heat.DEFAULT_THRESHOLD if threshold is None else max(threshold, CANDIDATE_FLOOR)
     if result.score < threshold:
@@ -150,7 +214,7 @@ async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> 
         # The same reminder (and repository template) as /coc-remind, posted exactly once per alert;
         # skipped when one (a maintainer's, say) was posted within reminders.cooldown.
         await remind.run(_bot_ctx(ctx, gh, thread, config, key), None)
-    tracking = await incidents.tracking_repo(ctx.rt, config)
+    tracking = await trust.tracking_repo(ctx.rt, config, thread.owner)
     if tracking:
         evidence = [record["hot"][str(i)] for i in result.hot_comments if str(i) in record.get("hot", {})]
         await incidents.enqueue(ctx.rt, {
