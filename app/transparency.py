@@ -25,12 +25,10 @@ App can no longer see) appears as `ORG (private repository)`.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import io
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
@@ -402,96 +400,3 @@ def render_csv(records: Iterable[Incident]) -> str:
     for r in sorted(records, key=lambda r: (r.created, r.code_name)):
         writer.writerow((r.code_name, r.created.isoformat(), r.kind, r.status, format_actions(r.actions), r.outcome))
     return buf.getvalue()
-
-
-# --------------------------------------------------------------------------- command line
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:   # one clear line, exit 2
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(2)
-
-
-def _date(value: str) -> date:
-    if not _DATE.match(value):
-        raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {value!r}")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a valid date: {value!r}") from None
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog=PROG,
-        description="Print a transparency report of the incidents created in the tracking repository between "
-                    "two dates (UTC, both inclusive), read through GitHub with the server's credentials "
-                    "(GITHUB_APP_ID, GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, GITHUB_API_URL, "
-                    "COC_TRACKING_REPO).",
-        epilog="markdown: counts by kind, outcome, month and venue with Mermaid charts, fit to publish (no logins, "
-               "code names or links). csv: the working group's status sheet, one row per incident "
-               "(code_name,date,kind,status,actions_taken,outcome), without logins.",
-    )
-    p.add_argument("--since", type=_date, required=True, metavar="YYYY-MM-DD", help="first day of the period (UTC)")
-    p.add_argument("--until", type=_date, required=True, metavar="YYYY-MM-DD", help="last day of the period (UTC)")
-    p.add_argument("--format", choices=("markdown", "csv"), default="markdown",
-                   help="markdown (default): the public report; csv: the working group's status sheet")
-    return p
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        if args.since > args.until:
-            parser.error(f"--since ({args.since}) is after --until ({args.until})")
-    except SystemExit as exc:  # --help (0) or a bad argument (2, already reported in one line)
-        return int(exc.code or 0)
-
-    from .settings import SettingsError, load_settings
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        _err(str(exc))
-        return 2
-    if not settings.tracking_repo:
-        _err("COC_TRACKING_REPO is not set: name the tracking repository (owner/name) to report on")
-        return 2
-
-    import aiohttp
-    import gidgethub
-
-    from .github import PermanentError, TransientError
-
-    csv_format = args.format == "csv"
-    try:
-        # The status sheet has no venue column: only the public report needs to know which venues are public.
-        records = asyncio.run(collect_with_settings(settings, args.since, args.until, with_actions=csv_format,
-                                                    hide_private=not csv_format))
-    except PermanentError as exc:
-        _err(f"{exc}; cannot read the tracking repository")
-        return 1
-    except TransientError as exc:
-        _err(f"cannot reach GitHub at {settings.api_url} ({exc}); try again later")
-        return 1
-    except gidgethub.HTTPException as exc:
-        _err(f"GitHub refused to list the issues of {settings.tracking_repo} ({exc.status_code})")
-        return 1
-    except gidgethub.GitHubException as exc:
-        _err(f"unexpected answer from GitHub while reading {settings.tracking_repo} ({exc.__class__.__name__})")
-        return 1
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-        _err(f"cannot reach GitHub at {settings.api_url} ({exc.__class__.__name__}); try again later")
-        return 1
-
-    if csv_format:
-        sys.stdout.write(render_csv(records))
-    else:
-        sys.stdout.write(render_markdown(summarise(records, args.since, args.until), args.since, args.until))
-    sys.stdout.flush()
-    return 0

@@ -63,16 +63,16 @@ async def desk_authority(rt, event, actor: dict | None = None) -> Desk | None:
         return None
     if actor is not None and is_bot(actor.get("login"), actor.get("type")):
         return None
-    rec = await incidents.index_get(rt, repository, number)
-    adopted = rec is None
-    if adopted:
-        labels = {l.get("name") for l in issue.get("labels") or []}
+    indexed = await incidents.index_get(rt, repository, number)
+    found = indexed
+    if found is None:
+        labels = {label.get("name") for label in issue.get("labels") or []}
         if not labels & {f"coc:{k}" for k in KINDS} or not await is_tracking_repo(rt, repository):
             return None
-        rec = await _adoptable(rt, issue)
-        if rec is None:
+        found = await _adoptable(rt, issue)
+        if found is None:
             return None
-    thread = Thread.from_dict(rec["thread_data"])
+    thread = Thread.from_dict(found["thread_data"])
     try:
         thread_gh = await rt.clients.installation(thread.installation_id)
         config = await rt.config.load(thread_gh, thread.owner, thread.repo, thread.installation_id)
@@ -87,8 +87,7 @@ async def desk_authority(rt, event, actor: dict | None = None) -> Desk | None:
     gh = await incidents.tracking_client(rt, configured, event.data.get("installation", {}).get("id"))
     if actor is not None and not await is_working_group(rt, gh, configured, actor.get("login") or ""):
         return None
-    if adopted:
-        rec = await incidents.adopt(rt, configured, issue, thread)
+    rec = indexed if indexed is not None else await incidents.adopt(rt, configured, issue, thread)
     return Desk(configured, int(number), rec, thread, thread_gh, config, gh)
 
 

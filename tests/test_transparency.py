@@ -9,12 +9,12 @@ from datetime import date
 
 import pytest
 
+from app.cli.transparency import main
 from app.text import bundled_template, marker, render
 from app.transparency import (
     Incident,
     count_actions,
     incident_from_issue,
-    main,
     months_between,
     render_csv,
     render_markdown,

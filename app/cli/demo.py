@@ -1,7 +1,6 @@
 """`python -m app demo`: the real server against a built-in simulated GitHub, playing a short moderation story."""
 from __future__ import annotations
 
-from .cli import OneLineParser
 import asyncio
 import hashlib
 import hmac
@@ -13,6 +12,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from . import OneLineParser
 
 ORG, REPO, TRACKING = "pyorg", "pyorg/parser", "pyorg-coc/incidents"
 PEOPLE = {"maya": "maintain", "theo": "triage", "rosa": "read", "kai": "read", "lee": "read", "wendy": None}
@@ -39,10 +40,10 @@ def _short(body: str, width: int = 90) -> str:
 async def play(story: Story, workdir: Path) -> int:
     from aiohttp import ClientSession, web
 
-    from .fakegithub import FakeGitHub
-    from .runtime import Runtime
-    from .server import make_app
-    from .settings import load_settings
+    from ..fakegithub import FakeGitHub
+    from ..runtime import Runtime
+    from ..server import make_app
+    from ..settings import load_settings
 
     fake = FakeGitHub(validator="auto").start()
     try:

@@ -24,7 +24,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .cli import OneLineParser
+from . import OneLineParser
 
 PROG = "python -m app jobs"
 DEFAULT_DATABASE_URL = "sqlite:///conduct-bot.sqlite3"
@@ -121,7 +121,7 @@ def _operator_store(path: str):
     """The server's SQLiteStore, opened as a second user of the file: the schema is left as it is and jobs
     the running server holds stay running (SQLiteStore.open re-queues them, since it assumes it is the
     file's only user, restarting after a crash). A missing file is an error, not a new empty database."""
-    from .store import SQLiteStore
+    from ..store import SQLiteStore
 
     class OperatorStore(SQLiteStore):
         def _open(self) -> None:
