@@ -34,11 +34,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Iterable
 
+from .vocabulary import KINDS, OUTCOMES, STATUS_NAMES
+
 PROG = "python -m app transparency-report"
 
-KINDS = ("report", "heated", "action")            # most serious first (as in app.incidents)
-STATUSES = ("new", "triaged", "resolved")          # in lifecycle order
-OUTCOMES = ("no-action", "reminder", "warning", "final-warning", "temporary-ban", "permanent-ban")
 OPEN = "open"                  # outcome while unresolved
 UNRECORDED = "unrecorded"      # closed by hand without an outcome label
 UNKNOWN_VENUE = "unknown"
@@ -144,7 +143,7 @@ def incident_from_issue(issue: dict, comment_bodies: Iterable[str | None] = ()) 
     if kind is None or created is None:
         return None
     closed = issue.get("state") == "closed"
-    statuses = [s for s in STATUSES if f"status:{s}" in names]
+    statuses = [s for s in STATUS_NAMES if f"status:{s}" in names]
     status = statuses[-1] if statuses else ("resolved" if closed else "new")
     outcomes = [o for o in OUTCOMES if f"outcome:{o}" in names]
     if outcomes:

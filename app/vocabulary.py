@@ -3,7 +3,8 @@ from __future__ import annotations
 
 KINDS = ("report", "heated", "action")            # most serious first
 
-STATUSES = ("status:new", "status:triaged", "status:resolved")
+STATUS_NAMES = ("new", "triaged", "resolved")   # in lifecycle order
+STATUSES = tuple(f"status:{s}" for s in STATUS_NAMES)
 
 OUTCOMES = ("no-action", "reminder", "warning", "final-warning", "temporary-ban", "permanent-ban")
 
