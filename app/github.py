@@ -15,8 +15,9 @@ import json
 import logging
 import random
 import time
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -74,7 +75,8 @@ def classify(exc: BaseException) -> BaseException:
     if isinstance(exc, gidgethub.HTTPException):
         status = int(exc.status_code)
         headers = exc.headers or {}
-        if status == 429 or (status == 403 and (headers.get("retry-after") or headers.get("x-ratelimit-remaining") == "0"
+        if status == 429 or (status == 403 and (headers.get("retry-after")
+                                                 or headers.get("x-ratelimit-remaining") == "0"
                                                  or "rate limit" in str(exc).lower())):
             return TransientError(f"rate limited ({status})", _retry_after(headers))
     return exc
@@ -89,7 +91,7 @@ def status_of(exc: BaseException) -> int | None:
 class GitHub(gh_aiohttp.GitHubAPI):
     """One installation's (or the App's) client; created by GitHubClients."""
 
-    def __init__(self, clients: "GitHubClients", installation_id: int | None, token: str | None, cache):
+    def __init__(self, clients: GitHubClients, installation_id: int | None, token: str | None, cache):
         kwargs: dict[str, Any] = {"cache": cache, "base_url": clients.settings.api_url}
         if token is not None:
             kwargs["oauth_token"] = token
@@ -104,19 +106,20 @@ class GitHub(gh_aiohttp.GitHubAPI):
     async def _request(self, method, url, headers, body=b""):
         settings = self.clients.settings
         is_graphql = url == settings.graphql_url
-        if settings.dry_run and method in WRITE_METHODS and not url.endswith("/access_tokens"):
-            if not is_graphql or _is_mutation(body):
-                what = _describe(method, url, body, is_graphql)
-                log.info("dry run: would %s", what, extra={"installation": self.installation_id})
-                self.clients.dry_run_writes.append(what)
-                fake = {"data": {}} if is_graphql else {"id": 0, "number": 0, "node_id": "", "html_url": "", "url": "", "labels": []}
-                return 200, {"content-type": "application/json; charset=utf-8"}, json.dumps(fake).encode()
+        if (settings.dry_run and method in WRITE_METHODS and not url.endswith("/access_tokens")
+                and (not is_graphql or _is_mutation(body))):
+            what = _describe(method, url, body, is_graphql)
+            log.info("dry run: would %s", what, extra={"installation": self.installation_id})
+            self.clients.dry_run_writes.append(what)
+            fake = ({"data": {}} if is_graphql
+                    else {"id": 0, "number": 0, "node_id": "", "html_url": "", "url": "", "labels": []})
+            return 200, {"content-type": "application/json; charset=utf-8"}, json.dumps(fake).encode()
         for attempt in (1, 2):
             self.calls += 1
             self.clients.calls += 1
             try:
                 status, rheaders, rbody = await super()._request(method, url, headers, body)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 raise TransientError(f"{method} {urlsplit(url).path}: {exc.__class__.__name__}") from None
             if status == 401 and self.installation_id is not None and attempt == 1:
                 token = await self.clients.token(self.installation_id, stale=self.oauth_token)
@@ -129,7 +132,8 @@ class GitHub(gh_aiohttp.GitHubAPI):
             raise TransientError(f"{method} {urlsplit(url).path}: GitHub answered {status}")
         if status in (403, 429):
             text = rbody[:2000].decode("utf-8", "replace").lower()
-            if status == 429 or "rate limit" in text or rheaders.get("retry-after") or rheaders.get("x-ratelimit-remaining") == "0":
+            if (status == 429 or "rate limit" in text or rheaders.get("retry-after")
+                    or rheaders.get("x-ratelimit-remaining") == "0"):
                 raise TransientError(f"{method} {urlsplit(url).path}: rate limited ({status})", _retry_after(rheaders))
         return status, rheaders, rbody
 
@@ -209,7 +213,8 @@ class GitHubClients:
                 err = classify(exc)
                 if isinstance(err, TransientError):
                     raise err from None
-                raise PermanentError(f"cannot get a token for installation {installation_id}: {exc.status_code}") from None
+                raise PermanentError(
+                    f"cannot get a token for installation {installation_id}: {exc.status_code}") from None
             self.token_requests += 1
             expires = _parse_time(data.get("expires_at")) or time.time() + 3600
             self._tokens[installation_id] = (data["token"], expires)

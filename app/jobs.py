@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 import traceback
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from .github import PermanentError, TransientError, backoff
 from .store import Job
@@ -129,7 +129,7 @@ class Worker:
             if free <= 0:  # every slot busy: wait for one to finish
                 try:
                     await asyncio.wait_for(self._wake.wait(), 1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             try:
@@ -152,7 +152,7 @@ class Worker:
             if timeout > 0:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _run(self, job: Job) -> None:
@@ -177,8 +177,9 @@ class Worker:
         except Exception as exc:
             log.error("job failed with an internal error: %s", exc.__class__.__name__, extra=extra,
                       exc_info=True)
-            await store.fail(job.id, f"{exc.__class__.__name__}: {traceback.format_exception_only(exc)[-1].strip()}"[:500],
-                             job.payload)
+            await store.fail(
+                job.id, f"{exc.__class__.__name__}: {traceback.format_exception_only(exc)[-1].strip()}"[:500],
+                job.payload)
         else:
             # Completions are group-committed; a crash before the commit only re-runs jobs,
             # whose effects are idempotent.

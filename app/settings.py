@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 
 class SettingsError(Exception):
@@ -75,7 +75,8 @@ def _private_key(env: Mapping[str, str]) -> str:
         try:
             text = Path(path).read_text()
         except OSError as exc:
-            raise SettingsError(f"{name}: cannot read the key file ({exc.strerror or exc.__class__.__name__})") from None
+            raise SettingsError(
+                f"{name}: cannot read the key file ({exc.strerror or exc.__class__.__name__})") from None
     else:
         raise SettingsError("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is required (the App's PEM private key)")
     if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:

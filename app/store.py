@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import lz4.block
-import orjson
+import concurrent.futures
+import heapq
+import logging
 import sqlite3
 import threading
 import time
 import uuid
-import concurrent.futures
-import heapq
-import logging
 from dataclasses import dataclass
 from typing import Any
+
+import lz4.block
+import orjson
 
 
 @dataclass
@@ -162,7 +163,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at REAL NOT NULL
 );
 DROP INDEX IF EXISTS jobs_active_key;
-CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_keyed ON jobs(key) WHERE key IS NOT NULL AND state IN ('queued', 'running');
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_active_keyed ON jobs(key)
+    WHERE key IS NOT NULL AND state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs(state, run_at);
 CREATE TABLE IF NOT EXISTS kv (
     ns TEXT NOT NULL,
@@ -456,10 +458,12 @@ class SQLiteStore(Store):
             ids = [r[0] for r in rows]
             marks = ",".join("?" * len(ids))
             conn.execute(
-                f"UPDATE jobs SET state='running', attempts=attempts+1, lease_until=?, updated_at=? WHERE id IN ({marks})",
+                "UPDATE jobs SET state='running', attempts=attempts+1, lease_until=?, updated_at=?"
+                f" WHERE id IN ({marks})",
                 (now + lease_seconds, now, *ids))
             out = conn.execute(
-                f"SELECT id, kind, key, payload, attempts, run_at, created_at FROM jobs WHERE id IN ({marks}) ORDER BY run_at, id",
+                "SELECT id, kind, key, payload, attempts, run_at, created_at FROM jobs"
+                f" WHERE id IN ({marks}) ORDER BY run_at, id",
                 ids).fetchall()
             return [_row_job(r) for r in out], now
         return await self._run(self._tx, work)
@@ -479,11 +483,14 @@ class SQLiteStore(Store):
             sets = ["state=?", "updated_at=?", "lease_until=NULL"]
             args: list = [state, now]
             if error is not None:
-                sets.append("last_error=?"); args.append(error[:2000])
+                sets.append("last_error=?")
+                args.append(error[:2000])
             if payload is not None:
-                sets.append("payload=?"); args.append(_dumps(payload))
+                sets.append("payload=?")
+                args.append(_dumps(payload))
             if run_at is not None:
-                sets.append("run_at=?"); args.append(run_at)
+                sets.append("run_at=?")
+                args.append(run_at)
             # A job cancelled while it ran stays cancelled.
             conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id=? AND state='running'", (*args, job_id))
         await self._run(self._tx, work)
@@ -505,7 +512,8 @@ class SQLiteStore(Store):
             return
         def work(conn):
             now = time.time()
-            conn.executemany("UPDATE jobs SET state='done', updated_at=?, lease_until=NULL WHERE id=? AND state='running'",
+            conn.executemany("UPDATE jobs SET state='done', updated_at=?, lease_until=NULL"
+                             " WHERE id=? AND state='running'",
                              [(now, i) for i in job_ids])
         await self._run(self._tx, work)
 
@@ -526,9 +534,11 @@ class SQLiteStore(Store):
             sql = "SELECT id, kind, key, payload, state, run_at, attempts, last_error FROM jobs WHERE 1=1"
             args = []
             if state:
-                sql += " AND state=?"; args.append(state)
+                sql += " AND state=?"
+                args.append(state)
             if kind:
-                sql += " AND kind=?"; args.append(kind)
+                sql += " AND kind=?"
+                args.append(kind)
             rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
             keys = ("id", "kind", "key", "payload", "state", "run_at", "attempts", "last_error")
             out = [dict(zip(keys, r)) for r in rows]
@@ -557,7 +567,8 @@ class SQLiteStore(Store):
     async def put_if_absent(self, ns, key, value, ttl=None):
         def work(conn):
             now = time.time()
-            conn.execute("DELETE FROM kv WHERE ns=? AND key=? AND expires_at IS NOT NULL AND expires_at<?", (ns, key, now))
+            conn.execute("DELETE FROM kv WHERE ns=? AND key=? AND expires_at IS NOT NULL AND expires_at<?",
+                         (ns, key, now))
             cur = conn.execute("INSERT OR IGNORE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)",
                                (ns, key, _dumps(value), now + ttl if ttl else None))
             return cur.rowcount > 0

@@ -30,7 +30,7 @@ class Thread:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Thread":
+    def from_dict(cls, data: dict) -> Thread:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
@@ -67,7 +67,8 @@ def thread_from_event(event) -> Thread | None:
     private = bool(repository.get("private"))
     if "issue" in data:
         issue = data["issue"]
-        return Thread(installation["id"], owner, repo, issue["number"], "pull_request" in issue and issue["pull_request"] is not None,
+        return Thread(installation["id"], owner, repo, issue["number"],
+                      "pull_request" in issue and issue["pull_request"] is not None,
                       issue["html_url"], issue["url"], issue["comments_url"], private, bool(issue.get("locked")),
                       (issue.get("user") or {}).get("login"))
     if "pull_request" in data:

@@ -30,9 +30,9 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime
 
 from .vocabulary import KINDS, OUTCOMES, STATUS_NAMES
 
@@ -88,8 +88,8 @@ def _parse_created(value: str | None) -> date | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).date()
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).date()
 
 
 def _code_name(title: str | None) -> str:
@@ -110,9 +110,8 @@ def _venue(body: str | None) -> str:
         if _VENUE.match(candidate):
             venue = candidate.lower()
     line = _REPOSITORY_LINE.search(body)
-    if line and _VENUE.match(line.group(1)):
-        if venue is None or line.group(1).lower() == venue:
-            return line.group(1)
+    if line and _VENUE.match(line.group(1)) and (venue is None or line.group(1).lower() == venue):
+        return line.group(1)
     return venue or UNKNOWN_VENUE
 
 

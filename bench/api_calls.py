@@ -38,9 +38,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from app.fakegithub import FakeGitHub  # noqa: E402
-from tests.harness import BotThread, bot_env, populate_world, wait_until  # noqa: E402
+from tests.harness import REPO, TRACKING, BotThread, bot_env, populate_world, wait_until  # noqa: E402  # noqa: E402,F401  (the world's names)
 
-from tests.harness import ORG, REPO, TRACKING  # noqa: E402,F401  (the world's names)
 COMMENTERS = [f"user{i:02d}" for i in range(1, 31)] + ["ada", "mia", "wes", "tia", "rey"]
 
 CALM = [
@@ -148,7 +147,7 @@ class Meter:
 
 
 class Thread:
-    def __init__(self, world: "World", *, pr: bool = False, history: int = 0, opener: str | None = None):
+    def __init__(self, world: World, *, pr: bool = False, history: int = 0, opener: str | None = None):
         self.world, self.fake = world, world.fake
         self.pr = pr
         opener = opener or world.rng.choice(COMMENTERS[:30])
@@ -324,7 +323,8 @@ def mix_phase(fake: FakeGitHub, tmp: Path, seed: int, n_threads: int = 40, n_com
             def go():
                 if review:
                     t = free_thread(prs)
-                    victim = rng.choice(t.review_comments) if t.review_comments else t.review_comment("user04", "spam")[0]
+                    victim = (rng.choice(t.review_comments) if t.review_comments
+                              else t.review_comment("user04", "spam")[0])
                     w.command("warm /coc-hide review comment", t, "wes", f"/coc-hide {victim['html_url']} spam")
                 else:
                     t = free_thread()
@@ -463,7 +463,8 @@ def judge(results: list[Cost]) -> tuple[dict[str, str], list[str]]:
             mark(cat, max(c.calls - c.pages for c in cs) <= 6, "<= 6 + pages")
     ok_ord = bool(ordinary) and all(c.calls == 0 for c in ordinary)
     locks = [c for cat, cs in by.items() if cat.startswith("warm /coc-lock") for c in cs]
-    reports = [c for cat, cs in by.items() if "/coc-report" in cat and cat.startswith(("warm /coc-report", "cold /coc-report"))
+    reports = [c for cat, cs in by.items()
+               if "/coc-report" in cat and cat.startswith(("warm /coc-report", "cold /coc-report"))
                for c in cs]
     warm_reports = [c for c in reports if c.category.startswith("warm")]
     lines.append(f"ordinary comment: 0 calls            max {max((c.calls for c in ordinary), default=0)} "
@@ -476,7 +477,8 @@ def judge(results: list[Cost]) -> tuple[dict[str, str], list[str]]:
     cold = [c for c in reports if c.category.startswith("cold")]
     if cold:
         lines.append(f"/coc-report (cold): <= 6 + pages     calls-pages {max(c.calls - c.pages for c in cold)}  "
-                     f"{'PASS' if all(c.calls - c.pages <= 6 for c in cold) else 'FAIL'} (first thing a fresh bot does)")
+                     f"{'PASS' if all(c.calls - c.pages <= 6 for c in cold) else 'FAIL'}"
+                     " (first thing a fresh bot does)")
     return verdicts, lines
 
 

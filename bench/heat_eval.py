@@ -31,9 +31,12 @@ from app import heat  # noqa: E402
 from tools.build_heat_model import SETS, cross_validate, is_held_out, load  # noqa: E402
 
 PUBLISHED = {
-    "comments": "Perspective TOXICITY: F1 0.42 @0.5, 0.49 @0.3, AUC 0.86; STRUDEL SVM (10-fold CV): P 0.52 R 0.34 F1 0.40",
-    "issues": "Raman et al. SVM+Perspective on held-out issues: P 0.75 R 0.35 F1 0.48.  Target: P >= 0.80 with R >= 0.40",
-    "prs": "best single signal (>= 5 comments): AUC 0.73 (max VADER negativity); 0.72 profanity; 0.68 busiest hour.  Target: AUC >= 0.85",
+    "comments": "Perspective TOXICITY: F1 0.42 @0.5, 0.49 @0.3, AUC 0.86; "
+                "STRUDEL SVM (10-fold CV): P 0.52 R 0.34 F1 0.40",
+    "issues": "Raman et al. SVM+Perspective on held-out issues: P 0.75 R 0.35 F1 0.48.  "
+              "Target: P >= 0.80 with R >= 0.40",
+    "prs": "best single signal (>= 5 comments): AUC 0.73 (max VADER negativity); 0.72 profanity; "
+           "0.68 busiest hour.  Target: AUC >= 0.85",
 }
 
 

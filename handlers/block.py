@@ -49,7 +49,8 @@ async def run_unblock(cctx: CommandCtx, cmd) -> Outcome:
     except gidgethub.BadRequest as exc:
         raise CommandFailed(f"GitHub refused to unblock {code_span(login)} ({int(exc.status_code)}: {exc}).") from None
     cancelled = await cctx.store.cancel(unblock_key(org, login))
-    return Outcome(f"unblocked {code_span(login)} in {org}" + (" and cancelled the scheduled unblock" if cancelled else ""))
+    return Outcome(f"unblocked {code_span(login)} in {org}"
+                   + (" and cancelled the scheduled unblock" if cancelled else ""))
 
 
 async def run_unblock_job(job, rt) -> None:

@@ -11,9 +11,8 @@ from app import incidents, trust
 from app.commands import THREAD_COMMANDS, Command, CommandError, has_command_candidate, parse_commands
 from app.effects import once
 from app.permissions import at_least, role
-from app.threads import comment_from_event, is_bot, thread_from_event
-
 from app.text import bundled_template, code_span, marker, neutralise, render
+from app.threads import comment_from_event, is_bot, thread_from_event
 
 from . import block, hide, limit, lock, remind, report, resolve
 from . import help as help_cmd

@@ -28,7 +28,8 @@ async def report_invalid_config(rt, owner, repo, path, sha, error, installation_
     await rt.store.enqueue("config_error", {"repository": f"{owner}/{repo}", "path": path, "sha": sha,
                                             "error": error, "tracking": tracking, "key": key,
                                             "queued_at": time.time(),
-                                            "keep_until": time.time() + incidents.KEEP_TRYING}, key=f"config-error:{key}")
+                                            "keep_until": time.time() + incidents.KEEP_TRYING},
+                           key=f"config-error:{key}")
     rt.worker.wake()
 
 

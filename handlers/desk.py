@@ -80,7 +80,8 @@ async def incident_closed(event, ctx):
     desk = await trust.desk_authority(ctx.rt, event)
     if desk is None:
         return
-    outcome = next((l["name"].split(":", 1)[1] for l in issue.get("labels", []) if l["name"].startswith("outcome:")), None)
+    outcome = next((l["name"].split(":", 1)[1] for l in issue.get("labels", [])
+                    if l["name"].startswith("outcome:")), None)
     await incidents.close_in_index(ctx.rt, desk.tracking, issue["number"], outcome)
 
 

@@ -17,7 +17,8 @@ async def run(ctx: CommandCtx, cmd) -> Outcome:
     path = ("/repos/{owner}/{repo}/pulls/comments/{id}" if a["kind"] == "review_comment"
             else "/repos/{owner}/{repo}/issues/comments/{id}")
     try:
-        comment = await ctx.gh.getitem(path, {"owner": ctx.thread.owner, "repo": ctx.thread.repo, "id": a["comment_id"]})
+        comment = await ctx.gh.getitem(path, {"owner": ctx.thread.owner, "repo": ctx.thread.repo,
+                                              "id": a["comment_id"]})
     except gidgethub.BadRequest as exc:
         if int(exc.status_code) == 404:
             raise CommandFailed("That comment does not exist (or was deleted).") from None

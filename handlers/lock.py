@@ -22,7 +22,8 @@ def unlock_key(thread: Thread) -> str:
 
 
 async def run_lock(ctx: CommandCtx, cmd) -> Outcome:
-    duration, reason, note = cmd.args.get("duration"), cmd.args.get("reason") or "too heated", cmd.args.get("note") or ""
+    duration, reason, note = (cmd.args.get("duration"), cmd.args.get("reason") or "too heated",
+                              cmd.args.get("note") or "")
     duration_text = f" for {format_duration(duration)}" if duration else ""
     notice = None
     if ctx.config["lock"]["notice"]:
@@ -57,7 +58,8 @@ async def run_unlock(ctx: CommandCtx, cmd) -> Outcome:
         await ctx.gh.delete(ctx.thread.issue_url + "/lock")
     except gidgethub.BadRequest as exc:
         if int(exc.status_code) != 404:
-            raise CommandFailed(f"GitHub refused to unlock this conversation ({int(exc.status_code)}: {exc}).") from None
+            raise CommandFailed(
+                f"GitHub refused to unlock this conversation ({int(exc.status_code)}: {exc}).") from None
     cancelled = await ctx.store.cancel(unlock_key(ctx.thread))
     return Outcome("unlocked" + (" and cancelled the automatic unlock" if cancelled else ""))
 

@@ -132,7 +132,7 @@ class BotThread(Deliverer):
         self.thread: threading.Thread | None = None
         self.rt = None
 
-    def start(self) -> "BotThread":
+    def start(self) -> BotThread:
         from app.runtime import Runtime
         from app.server import make_app
 
@@ -235,11 +235,12 @@ class BotProcess(Deliverer):
         self.proc: subprocess.Popen | None = None
         self.log_path = cwd / f"bot-{self.port}.log"
 
-    def start(self, timeout: float = 20.0) -> "BotProcess":
+    def start(self, timeout: float = 20.0) -> BotProcess:
         full_env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=self.cwd, env=full_env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        # The child gets its own copy of the log file's descriptor, so ours can be closed at once.
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=self.cwd, env=full_env,
+                                         stdout=log, stderr=subprocess.STDOUT)
         wait_until(self._healthy, timeout, "the server to answer /healthz")
         return self
 
@@ -264,8 +265,6 @@ class BotProcess(Deliverer):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        if getattr(self, "_log", None):
-            self._log.close()
 
     def logs(self) -> str:
         try:

@@ -134,7 +134,6 @@ def test_unknown_command_word(fake, bot):
 ])
 def test_commands_in_code_and_quotes_never_run(fake, bot, body):
     t = Thread(fake, bot)
-    before = len(fake.requests)
     t.comment("wes", body)
     assert t.state["locked"] is False
     assert t.bot_comments() == []

@@ -21,7 +21,8 @@ class Incident:
         return self.fake.issue(TRACKING, self.number)
 
     def bot_comments(self):
-        return [c["body"] for c in self.fake.comments(TRACKING, self.number) if c["user"]["login"] == self.fake.bot_login]
+        return [c["body"] for c in self.fake.comments(TRACKING, self.number)
+                if c["user"]["login"] == self.fake.bot_login]
 
 
 def open_incident(fake, bot):

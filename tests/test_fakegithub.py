@@ -495,7 +495,8 @@ def test_graphql_mutations(fake):
     _, _, body = gql(fake, MINIMIZE, {"id": rc["node_id"], "why": "SPAM"})
     assert body["data"]["minimizeComment"]["minimizedComment"]["minimizedReason"] == "spam"
     _, _, body = gql(fake, '{ node(id: "%s") { __typename ... on PullRequestReviewComment { isMinimized } } '
-                           'repository(owner: "acme", name: "widgets") { issue(number: 1) { locked } } }' % rc["node_id"])
+                           'repository(owner: "acme", name: "widgets") { issue(number: 1) { locked } } }'
+                           % rc["node_id"])
     assert body["data"] == {"node": {"__typename": "PullRequestReviewComment", "isMinimized": True},
                             "repository": {"issue": {"locked": False}}}
     mutations = [r for r in fake.writes() if r.is_graphql]

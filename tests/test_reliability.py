@@ -31,7 +31,8 @@ def test_502_is_retried_and_the_reminder_appears_once(fake, bot):
 
 def test_secondary_rate_limit_honours_retry_after(fake, bot):
     fake.fail_next("POST", r"/repos/psf/black/issues/\d+/comments$", status=403, headers={"Retry-After": "2"},
-                   body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})
+                   body={"message": "You have exceeded a secondary rate limit. "
+                                    "Please wait a few minutes before you try again."})
     number, ev = remind_event(fake)
     started = time.monotonic()
     assert bot.deliver(ev)[0] == 202

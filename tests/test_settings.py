@@ -1,6 +1,7 @@
 """Start-up: the environment is read once; a bad variable stops the server with one line naming it."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -38,7 +39,7 @@ def test_defaults():
     assert s.graphql_url == "https://api.github.com/graphql"
     assert s.database_url == "sqlite:///conduct-bot.sqlite3"
     assert (s.host, s.port, s.dry_run, s.tracking_repo) == ("0.0.0.0", 8080, False, None)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.app_id = 1  # frozen
 
 

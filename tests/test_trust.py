@@ -7,7 +7,7 @@ import uuid
 from tests.conftest import REPO, TRACKING
 from tests.harness import wait_until
 from tests.test_commands_e2e import Thread, incidents, labels
-from tests.test_desk import Incident, open_incident
+from tests.test_desk import open_incident
 from tests.test_incidents import report
 
 EVIL = "evil/private"
@@ -240,7 +240,8 @@ def test_a_comment_delivered_again_under_a_new_id_runs_nothing_again(fake, bot):
     t2, r = report(fake, bot)
     for _ in range(2):
         assert bot.deliver(fake.event_issue_comment("created", REPO, t.number, c), delivery=str(uuid.uuid4()))[0] == 202
-        assert bot.deliver(fake.event_issue_comment("created", REPO, t2.number, r), delivery=str(uuid.uuid4()))[0] == 202
+        assert bot.deliver(fake.event_issue_comment("created", REPO, t2.number, r),
+                           delivery=str(uuid.uuid4()))[0] == 202
     bot.wait_idle()
     assert len(t.bot_comments()) == 1
     found = incidents(fake)

@@ -5,7 +5,7 @@ import json
 import uuid
 
 from tests.conftest import REPO
-from tests.harness import SECRET, get, post, sign, wait_until
+from tests.harness import get, post, sign
 
 
 def _comment_event(fake, body="just a normal comment", user="rey"):

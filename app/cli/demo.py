@@ -111,7 +111,8 @@ async def _story(story, fake, rt, http, url, secret) -> int:
         story.beat(user, _short(body))
         status = await deliver(fake.event_issue_comment("created", REPO, number, c))
         await settle()
-        reactions = fake.reactions_on_comment(c["id"]) if any(x["id"] == c["id"] for x in fake.comments(REPO, number)) else []
+        reactions = (fake.reactions_on_comment(c["id"])
+                     if any(x["id"] == c["id"] for x in fake.comments(REPO, number)) else [])
         if reactions:
             story.beat("", f"(reactions on that comment: {', '.join(reactions)})")
         elif "/coc-report" in body:

@@ -21,7 +21,7 @@ import asyncio
 import re
 import sqlite3
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import OneLineParser
@@ -74,7 +74,7 @@ def where_of(payload) -> str:
 def utc(ts: float | None) -> str:
     if ts is None:
         return "-"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def one_line(text: str | None, width: int = ERROR_WIDTH) -> str:

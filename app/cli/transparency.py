@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except gidgethub.GitHubException as exc:
         _err(f"unexpected answer from GitHub while reading {settings.tracking_repo} ({exc.__class__.__name__})")
         return 1
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         _err(f"cannot reach GitHub at {settings.api_url} ({exc.__class__.__name__}); try again later")
         return 1
 

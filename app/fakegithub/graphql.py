@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # ----------------------------------------------------------------------------- schema excerpt
 BUILTIN_ENUMS = {
@@ -59,7 +60,8 @@ OBJECTS: dict[str, dict[str, Any]] = {
     "User": dict(_ACTOR), "Bot": dict(_ACTOR), "Organization": dict(_ACTOR),
     "Repository": {
         "id": "ID!", "databaseId": "Int", "name": "String!", "nameWithOwner": "String!", "isPrivate": "Boolean!",
-        "visibility": "RepositoryVisibility!", "url": "URI!", "issue": ("Issue", {"number": "Int!"}), "pullRequest": ("PullRequest", {"number": "Int!"}),
+        "visibility": "RepositoryVisibility!", "url": "URI!", "issue": ("Issue", {"number": "Int!"}),
+        "pullRequest": ("PullRequest", {"number": "Int!"}),
         "issueOrPullRequest": ("IssueOrPullRequest", {"number": "Int!"}),
     },
     "RateLimit": {"cost": "Int!", "limit": "Int!", "nodeCount": "Int!", "remaining": "Int!", "resetAt": "DateTime!",
@@ -523,8 +525,8 @@ class Engine:
                 obj = root(op.type, sel.name, args)
             except ResolveError as exc:
                 data[sel.key] = None
-                errors.append({"type": exc.type, "path": [sel.key], "locations": [{"line": sel.line, "column": sel.col}],
-                               "message": str(exc)})
+                errors.append({"type": exc.type, "path": [sel.key],
+                               "locations": [{"line": sel.line, "column": sel.col}], "message": str(exc)})
                 continue
             ftype = self.field_def(OBJECTS[root_type], sel.name)[0]
             data[sel.key] = self._complete(obj, ftype, sel, values, doc, [sel.key], errors)

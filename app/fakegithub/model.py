@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 ROLES = ("none", "read", "triage", "write", "maintain", "admin")
@@ -41,7 +41,7 @@ ZERO_SHA = "0" * 40
 
 def iso(ts: float) -> str:
     """Seconds since the epoch -> GitHub's ISO 8601 form ("2024-05-01T12:00:00Z")."""
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(text: str) -> float:
@@ -51,7 +51,7 @@ def parse_iso(text: str) -> float:
         text += "T00:00:00"
     dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
@@ -414,9 +414,11 @@ class RenderMixin:
         owner = self._r_user(repo.owner)
         repo_json = self._r_repo(repo)
         review_count = sum(1 for c in self._st.comments.values()
-                           if c.kind == "review" and c.repo == issue.repo and c.number == issue.number and not c.deleted)
+                           if c.kind == "review" and c.repo == issue.repo and c.number == issue.number
+                           and not c.deleted)
         comment_count = sum(1 for c in self._st.comments.values()
-                            if c.kind == "issue" and c.repo == issue.repo and c.number == issue.number and not c.deleted)
+                            if c.kind == "issue" and c.repo == issue.repo and c.number == issue.number
+                            and not c.deleted)
         r = {
             "url": api, "id": issue.pr_id, "node_id": issue.pr_node_id, "html_url": html,
             "diff_url": html + ".diff", "patch_url": html + ".patch", "issue_url": issue_api,

@@ -15,8 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .model import (LEGACY_PERMISSION, LIMIT_EXPIRY_DAYS, LIMIT_GROUPS, LOCK_REASONS, REACTION_CONTENTS,
-                               Comment, Issue, Reaction, Repo, Token, git_blob_sha, iso, parse_iso)
+from .model import (
+    LEGACY_PERMISSION,
+    LIMIT_EXPIRY_DAYS,
+    LIMIT_GROUPS,
+    LOCK_REASONS,
+    REACTION_CONTENTS,
+    Comment,
+    Issue,
+    Reaction,
+    Repo,
+    Token,
+    git_blob_sha,
+    iso,
+    parse_iso,
+)
 
 DOCS = "https://docs.github.com/rest"
 
@@ -831,7 +844,7 @@ class RestMixin:
         try:
             pred = self._search_predicate(q)
         except ValueError as exc:
-            raise invalid(str(exc), resource="Search", field="q", code="invalid")
+            raise invalid(str(exc), resource="Search", field="q", code="invalid") from exc
         inst = self._inst_of(ctx)
         items = []
         for repo in self._st.repos.values():
@@ -859,7 +872,7 @@ class RestMixin:
         try:
             tokens = shlex.split(q.replace("'", "\\'"))
         except ValueError:
-            raise ValueError("The search query is not well formed (unbalanced quotes).")
+            raise ValueError("The search query is not well formed (unbalanced quotes).") from None
         tests = []
         text_fields = set()
         for tok in tokens:

@@ -33,9 +33,10 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import unquote
 
 import jwt as pyjwt
@@ -43,10 +44,30 @@ from aiohttp import web
 
 from .events import EventsMixin
 from .graphql import Engine, ResolveError, load_sdl
-from .model import (DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS, LIMIT_EXPIRY_DAYS, LIMIT_GROUPS,
-                               LOCK_REASONS, REACTION_CONTENTS, ROLES, VISIBILITIES, Comment, Commit, Installation,
-                               Issue, IssueEvent, Label, Reaction, RenderMixin, Repo, Token, User, iso, node_id,
-                               parse_iso)
+from .model import (
+    DEFAULT_APP_EVENTS,
+    DEFAULT_APP_PERMISSIONS,
+    LIMIT_EXPIRY_DAYS,
+    LIMIT_GROUPS,
+    LOCK_REASONS,
+    REACTION_CONTENTS,
+    ROLES,
+    VISIBILITIES,
+    Comment,
+    Commit,
+    Installation,
+    Issue,
+    IssueEvent,
+    Label,
+    Reaction,
+    RenderMixin,
+    Repo,
+    Token,
+    User,
+    iso,
+    node_id,
+    parse_iso,
+)
 from .rest import COMPILED_ROUTES, Ctx, HTTPError, Resp, RestMixin, not_found
 
 __all__ = ["FakeGitHub", "FakeGitHubError", "RecordedRequest", "find_shared_github", "load_validator"]
@@ -241,7 +262,7 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         """Start the server thread on 127.0.0.1 (random port); returns once it is listening."""
         if self._thread is not None:
             return self
@@ -289,7 +310,7 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         self._thread = None
         self._loop = None
 
-    def __enter__(self) -> "FakeGitHub":
+    def __enter__(self) -> FakeGitHub:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -669,7 +690,8 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
             if body is None:
                 retry = any(k.lower() == "retry-after" for k in headers)
                 if rule["status"] == 429 or (rule["status"] == 403 and retry):
-                    message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+                    message = ("You have exceeded a secondary rate limit. "
+                               "Please wait a few minutes before you try again.")
                 elif rule["status"] == 403 and str(headers.get("x-ratelimit-remaining", headers.get(
                         "X-RateLimit-Remaining", ""))) == "0":
                     message = "API rate limit exceeded for installation."
@@ -857,14 +879,16 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
                 issue = repo.issues.get(int(number))
                 if issue is None or (kind == "Issue" and issue.is_pr) or (kind == "PullRequest" and not issue.is_pr):
                     article = "an" if kind[0] in "AEIOU" else "a"
-                    raise ResolveError("NOT_FOUND", f"Could not resolve to {article} {kind} with the number of {number}.")
+                    raise ResolveError("NOT_FOUND",
+                                       f"Could not resolve to {article} {kind} with the number of {number}.")
                 return self._gql_issue(ctx, issue)
             return resolve
 
         return {"__typename": "Repository", "id": repo.node_id, "databaseId": repo.id, "name": repo.name,
                 "nameWithOwner": repo.full_name, "isPrivate": repo.private, "visibility": repo.visibility.upper(),
                 "url": f"{self.html_url}/{repo.full_name}", "issue": issue_by_number("Issue"),
-                "pullRequest": issue_by_number("PullRequest"), "issueOrPullRequest": issue_by_number("IssueOrPullRequest")}
+                "pullRequest": issue_by_number("PullRequest"),
+                "issueOrPullRequest": issue_by_number("IssueOrPullRequest")}
 
     def _gql_issue(self, ctx: Ctx, issue: Issue) -> dict:
         repo = self._st.repos[issue.repo]
@@ -1482,7 +1506,8 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         with self._lock:
             key = self._repo(full_name).full_name.lower()
             items = [c for c in self._st.comments.values()
-                     if c.kind == "issue" and c.repo == key and c.number == number and (include_deleted or not c.deleted)]
+                     if c.kind == "issue" and c.repo == key and c.number == number
+                     and (include_deleted or not c.deleted)]
             return [self._inspect_comment(c) for c in sorted(items, key=lambda c: (c.created_at, c.id))]
 
     def review_comments(self, full_name: str, pr_number: int, *, include_deleted: bool = False) -> list[dict]:
@@ -1555,7 +1580,7 @@ class FakeGitHub(RestMixin, EventsMixin, RenderMixin):
         with self._lock:
             return copy.deepcopy(self._st.deliveries)
 
-    def wait_for(self, predicate: Callable[["FakeGitHub"], Any], timeout: float = 10.0, *,
+    def wait_for(self, predicate: Callable[[FakeGitHub], Any], timeout: float = 10.0, *,
                  message: str | None = None, interval: float = 0.01) -> None:
         """Poll predicate(self) (under the state lock) until it is true; AssertionError after `timeout`.
         Exceptions inside the predicate (say a KeyError before an issue exists) count as false."""

@@ -8,7 +8,7 @@ other module writes these namespaces; handlers and jobs call the functions below
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..threads import Thread
 from ..vocabulary import KINDS
@@ -31,7 +31,7 @@ def thread_index_key(tracking: str, thread_key: str) -> str:
 
 
 def _iso(ts: float | None = None) -> str:
-    return datetime.fromtimestamp(ts or time.time(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts or time.time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def remember_tracking(rt, full_name: str, owner: str | None = None) -> None:

@@ -75,7 +75,8 @@ def summary_of(p: dict) -> str:
                 ("\n\nReason:\n\n" + quote_block(_clip(reason, STATEMENT_BUDGET)) if reason else ""))
     if kind == "heated":
         return "The heat estimate crossed the threshold.\n\n" + (p.get("reason") or "")
-    return f"{code_span(p.get('actor') or 'unknown')} ran {code_span(p.get('command') or '')}: {p.get('result') or 'done'}."
+    return (f"{code_span(p.get('actor') or 'unknown')} ran {code_span(p.get('command') or '')}: "
+            f"{p.get('result') or 'done'}.")
 
 
 def incident_body(p: dict, thread: Thread, accounts: list[str], history: str) -> str:
