@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
 
 from app.durations import (
     LIMIT_CHOICES,
@@ -97,18 +98,25 @@ _REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 # the block structure. Inline constructs that can span lines (code spans, raw
 # HTML such as `<!-- … -->`, links, images, autolinks) are recorded with their
 # source offsets, so a line that starts inside one of them is not a command.
+# Inline structure is parsed only for the paragraphs that need it: those with a
+# candidate line after their first line that such a span could cover, and those
+# holding an HTML `<blockquote>`/`<details>` tag. Everything else is linear too:
+# spans are sorted once and swept together with the candidate lines.
 _SPANS = "conduct_bot_spans"
 _SPANNING_RULES = ("backticks", "html_inline", "link", "image", "autolink")
+# HTML elements that quote: a command line inside one (until its end tag) is not a command.
+_QUOTE_TAG = re.compile(r"<(/?)(?:blockquote|details)(?=[\s/>])", re.IGNORECASE)
 
 _md = MarkdownIt("commonmark").enable("table")
+_md.core.ruler.disable("inline")  # command_lines() parses inline content itself, where it matters
 
 
-def _recording(fn):
+def _recording(name, fn):
     def rule(state, silent):
         start = state.pos
         ok = fn(state, silent)
         if ok and not silent and _SPANS in state.env:
-            state.env[_SPANS].setdefault(state.src, []).append((start, state.pos))
+            state.env[_SPANS].append((start, state.pos, name))
         return ok
 
     return rule
@@ -116,12 +124,12 @@ def _recording(fn):
 
 for _rule in list(_md.inline.ruler.__rules__):
     if _rule.name in _SPANNING_RULES:
-        _md.inline.ruler.at(_rule.name, _recording(_rule.fn))
+        _md.inline.ruler.at(_rule.name, _recording(_rule.name, _rule.fn))
 
 
 def has_command_candidate(markdown: str | None) -> bool:
     """Cheap pre-check: could this comment hold a command at all? (no parsing)."""
-    return bool(markdown) and _CANDIDATE.search(markdown) is not None
+    return markdown is not None and _CANDIDATE.search(markdown) is not None
 
 
 def command_lines(markdown: str) -> list[int]:
@@ -129,44 +137,134 @@ def command_lines(markdown: str) -> list[int]:
 
     Eligible: a line of a paragraph (or setext heading) that is not inside a
     `>` quote at any depth (lazy continuation lines included, as CommonMark
-    puts them in the quote), whose source starts with `/coc-` after at most
-    three spaces, and whose start is not inside an inline code span, inline
-    HTML (comments), a link or an image that began on an earlier line. Lines
-    of fenced/indented code, HTML blocks and table cells are never eligible.
-    In a list item, `- /coc-lock` is not a command (the line starts with the
-    marker), while a continuation line `  /coc-lock` of the item's paragraph is.
+    puts them in the quote), nor inside an HTML `<blockquote>` or `<details>`
+    element (any case, with attributes, nested, across blank lines), whose
+    source starts with `/coc-` after at most three spaces, and whose start is
+    not inside an inline code span, inline HTML (comments), a link or an image
+    that began on an earlier line. Lines of fenced/indented code, HTML blocks
+    and table cells are never eligible. In a list item, `- /coc-lock` is not a
+    command (the line starts with the marker), while a continuation line
+    `  /coc-lock` of the item's paragraph is.
+
+    Linear in the length of the comment.
     """
     source = _normalise(markdown)
-    env: dict = {_SPANS: {}}
-    tokens = _md.parse(source, env)
     lines = source.split("\n")
+    candidates = [number for number, line in enumerate(lines) if _COMMAND_LINE.match(line)]
+    if not candidates:
+        return []
+    env: dict = {}
+    tokens = _md.parse(source, env)
     found: list[int] = []
-    quote_depth = 0
+    quote_depth = 0  # `>` quotes
+    html_depth = 0  # open <blockquote>/<details> elements
+    outer: list[int] = []  # html_depth where each enclosing `>` quote or list item began
     for index, token in enumerate(tokens):
-        if token.type == "blockquote_open":
-            quote_depth += 1
-        elif token.type == "blockquote_close":
-            quote_depth -= 1
+        if token.map and token.map[0] > candidates[-1]:
+            break  # nothing after the last candidate line changes the lines before it
+        if token.type in ("blockquote_open", "list_item_open"):
+            quote_depth += token.type == "blockquote_open"
+            outer.append(html_depth)
+        elif token.type in ("blockquote_close", "list_item_close"):
+            quote_depth -= token.type == "blockquote_close"
+            html_depth = outer.pop()  # as in HTML, the container's end closes what was left open in it
+        elif token.type == "html_block":
+            for tag in _QUOTE_TAG.finditer(_without_html_comments(token.content)):
+                html_depth = _nest(html_depth, tag)
         elif (
             token.type == "inline"
-            and quote_depth == 0
             and token.map
             and index
             and tokens[index - 1].type in ("paragraph_open", "heading_open")
         ):
-            spans = env[_SPANS].get(token.content, ())
-            starts = _line_starts(token.content)
-            first, end = token.map
-            for offset, line_no in enumerate(range(first, end)):
-                if offset >= len(starts):  # a setext heading's underline
-                    break
-                if not _COMMAND_LINE.match(lines[line_no]):
-                    continue
-                at = starts[offset]
-                if offset and any(start < at <= stop for start, stop in spans):
-                    continue  # the line starts inside a code span, HTML, link…
-                found.append(line_no)
+            html_depth = _paragraph(token, lines, env, quote_depth > 0, html_depth, found)
     return found
+
+
+def _paragraph(token, lines: list[str], env: dict, in_quote: bool, html_depth: int, found: list[int]) -> int:
+    """Add the command lines of one paragraph to FOUND; return the HTML quote depth after it."""
+    if in_quote:
+        return html_depth  # nothing in a `>` quote counts, and what opens in it ends with it
+    content = token.content
+    starts = _line_starts(content)
+    first, end = token.map
+    # offsets (in lines) of the candidate lines; a setext heading's underline has no start
+    offsets = [
+        offset
+        for offset, line_no in enumerate(range(first, min(end, first + len(starts))))
+        if _COMMAND_LINE.match(lines[line_no])
+    ]
+    later = [starts[offset] for offset in offsets if offset]
+    spans = []
+    if _QUOTE_TAG.search(content) or (later and _may_cover(content, later[0], later[-1])):
+        spans = _inline_spans(content, env)
+    spans.sort()
+    tags = [
+        (start, tag)
+        for start, _, name in spans
+        if name == "html_inline" and (tag := _QUOTE_TAG.match(content, start))
+    ]
+    next_span = next_tag = 0
+    reach = -1  # the furthest end of the spans that start before the line
+    for offset in offsets:
+        at = starts[offset]
+        while next_tag < len(tags) and tags[next_tag][0] < at:
+            html_depth = _nest(html_depth, tags[next_tag][1])
+            next_tag += 1
+        while next_span < len(spans) and spans[next_span][0] < at:
+            reach = max(reach, spans[next_span][1])
+            next_span += 1
+        if html_depth == 0 and reach < at:  # not quoted, not inside a code span, HTML, link…
+            found.append(first + offset)
+    for _, tag in tags[next_tag:]:
+        html_depth = _nest(html_depth, tag)
+    return html_depth
+
+
+def _may_cover(content: str, first: int, last: int) -> bool:
+    """Could an inline span that starts before a line (at offsets FIRST…LAST) still be open there?
+
+    A span opens with ` < [ (or ![) and closes with ` > ] ) after the line's start."""
+    before, after = content[:last], content[first:]
+    return (
+        ("`" in before and "`" in after)
+        or ("<" in before and ">" in after)
+        or ("[" in before and ("]" in after or ")" in after))
+    )
+
+
+def _inline_spans(content: str, env: dict) -> list[tuple[int, int, str]]:
+    """(start, stop, rule) of the code spans, inline HTML, links, images and autolinks of a paragraph."""
+    env[_SPANS] = []
+    try:
+        _md.inline.tokenize(StateInline(content, _md, env, []))
+        return env[_SPANS]
+    finally:
+        del env[_SPANS]
+
+
+def _nest(depth: int, tag: re.Match) -> int:
+    return max(depth - 1, 0) if tag.group(1) else depth + 1
+
+
+def _without_html_comments(html: str) -> str:
+    """HTML without its `<!-- … -->` comments (an unclosed one runs to the end)."""
+    parts = []
+    pos = 0
+    while (start := html.find("<!--", pos)) >= 0:
+        parts.append(html[pos:start])
+        stop = html.find("-->", start + 4)
+        if stop < 0:
+            return "".join(parts)
+        pos = stop + 3
+    parts.append(html[pos:])
+    return "".join(parts)
+
+
+def without_lines(markdown: str, numbers) -> str:
+    """The comment without the given lines (numbered as command_lines() numbers them)."""
+    drop = set(numbers)
+    return "\n".join(line for number, line in enumerate(_normalise(markdown).split("\n")) if number not in drop)
 
 
 def _normalise(markdown: str) -> str:
@@ -196,7 +294,7 @@ def parse_commands(
     whether to run both. A known command outside ALLOWED is an error
     ("not available here"), as is an unknown `/coc-` word.
     """
-    if not has_command_candidate(markdown):
+    if markdown is None or not has_command_candidate(markdown):
         return []
     source = _normalise(markdown)
     lines = source.split("\n")
@@ -226,10 +324,7 @@ def _parse_line(
             name, word, f"`/coc-{name}` is not available here.", USAGE["help"], line_no
         )
     try:
-        if name == "report":
-            args = _report(rest, following)
-        else:
-            args = _PARSERS[name](rest)
+        args = _report(rest, following) if name == "report" else _PARSERS[name](rest)
     except _Bad as error:
         return CommandError(name, word, str(error), USAGE[name], line_no)
     return Command(name, args, line_no)
@@ -337,7 +432,8 @@ def _hide(rest: str) -> dict:
         key = _key(tokens[1].group())
         if key not in CLASSIFIERS:
             raise _Bad(
-                f"Unknown classifier {_shown(tokens[1].group())}: use abuse, off-topic, spam, outdated, resolved or duplicate."
+                f"Unknown classifier {_shown(tokens[1].group())}: "
+                "use abuse, off-topic, spam, outdated, resolved or duplicate."
             )
         classifier = CLASSIFIERS[key]
     _no_more("hide", tokens, 2)
@@ -426,9 +522,9 @@ def parse_comment_url(text: str) -> dict:
         review = re.fullmatch(r"(?:discussion_)?r([0-9]+)", fragment)
         if section in ("issues", "pull") and tab is None and comment:
             kind, comment_id = "issue_comment", comment.group(1)
-        elif section == "pull" and tab is None and review and fragment.startswith("discussion_r"):
-            kind, comment_id = "review_comment", review.group(1)
-        elif section == "pull" and tab in ("files", "changes") and review:
+        elif section == "pull" and review and (
+            (tab is None and fragment.startswith("discussion_r")) or tab in ("files", "changes")
+        ):
             kind, comment_id = "review_comment", review.group(1)
     if kind is None or not _LOGIN.fullmatch(owner) or not _REPO.fullmatch(repo) or repo in (".", ".."):
         raise ValueError(f"`/coc-hide` {problem}")

@@ -128,14 +128,62 @@ def validate(data: Any, schema: dict = SCHEMA, prefix: str = "") -> list[str]:
     return problems
 
 
-def parse(text: str) -> dict:
-    """Parse and validate a file's text; raise ConfigError with every problem."""
+MAX_DEPTH = 20  # levels of mappings and lists a file may nest (the schema needs two)
+TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels of mappings or lists)"
+# PyYAML's C reader (libyaml) when it is installed: a hostile file is read as events in C, quickly.
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(yaml.SafeLoader):
+    """yaml.SafeLoader that stops at MAX_DEPTH nested mappings and lists, long before Python's recursion
+    limit (and before its reader has looked far into a file of thousands of `[`)."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:  # a value inside the deepest mapping or list is one level more
+                raise ConfigError(TOO_DEEP)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _too_deep(text: str) -> bool:
+    """Does the file nest mappings or lists deeper than MAX_DEPTH? Decided from its stream of events,
+    without building anything; a file that is not valid YAML is left to the parser to explain."""
+    depth = 0
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return True
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        return "nesting depth" in str(getattr(exc, "problem", None) or "")  # libyaml's own limit
+    return False
+
+
+def parse(text: str) -> dict:
+    """Parse and validate a file's text; raise ConfigError with every problem.
+
+    Any file that cannot be read is invalid, one nested thousands of levels deep included."""
+    try:
+        if not text.strip():
+            data = {}
+        elif _too_deep(text):
+            raise ConfigError(TOO_DEEP)
+        else:
+            data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ConfigError(f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise ConfigError(TOO_DEEP) from None
     problems = validate(data)
     if problems:
         raise ConfigError("; ".join(problems))

@@ -40,14 +40,16 @@ import math
 import operator
 import re
 from collections import _count_elements  # Counter's C helper: counts an iterable into a dict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
-from itertools import compress, count as _naturals, repeat
+from itertools import compress, repeat
+from itertools import count as _naturals
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-__all__ = [
+__all__ = [  # noqa: F822 (DEFAULT_THRESHOLD comes from the module's __getattr__, read from the model file)
     "DEFAULT_THRESHOLD",
     "HeatEvent",
     "HeatResult",
@@ -202,7 +204,7 @@ class _Phrases:
         return found
 
     def needs_always(self, text: str) -> bool:
-        for needle, _ in self.always:
+        for needle, _ in self.always:  # noqa: SIM110 (a loop: cheaper than any() over a generator, per comment)
             if needle in text:
                 return True
         return False
@@ -415,14 +417,20 @@ REFERENCE_PATTERNS = {
 # fast forms start with a literal (a "\n" stands for ^ after the first line),
 # and clean_text() deals with the first line and the leading \b itself.
 # fence: the lazy ".*?" up to the closing fence (which starts a line) or the
-# end steps a line at a time, not a character at a time
-_FENCE_TAIL = r" {0,3}(```+|~~~+)[^\n]*\n(?:[^\n]*\n)*?(?:^ {0,3}\1[ \t]*$|[^\n]*\Z)"
+# end steps a line at a time, not a character at a time; the fence's run of
+# backticks or tildes is possessive (a shorter run never helps the match, and
+# giving it back one character at a time is quadratic on a long run)
+_FENCE_TAIL = r" {0,3}(`{3,}+|~{3,}+)[^\n]*\n(?:[^\n]*\n)*?(?:^ {0,3}\1[ \t]*$|[^\n]*\Z)"
 _FENCE_FIRST_RE = re.compile(_FENCE_TAIL, re.M)             # fence, at the start of the text
 _FENCE_NL_RE = re.compile("\n" + _FENCE_TAIL, re.M)        # "\n" + fence, after the first line
 _QUOTE_NL_RE = re.compile(r"\n {0,3}>[^\n]*")            # "\n" + quote
 _QUOTE_FIRST_RE = re.compile(r" {0,3}>[^\n]*")            # quote, on the first line
 _INLINE_CODE_FAST_RE = re.compile(r"`(?:`[^`]+``|[^`]+`)")
 _HTML_FAST_RE = re.compile(r"<(?:!--.*?-->|(?:pre|code)\b.*?</(?:pre|code)>|/?[a-zA-Z][^>\n]{0,200}>)", re.S)
+_PRE_OPEN_RE = re.compile(r"<(?:pre|code)\b")
+_PRE_CLOSE_RE = re.compile(r"</(?:pre|code)>")
+_TAG_RE = re.compile(r"</?[a-zA-Z][^>\n]{0,200}>")
+_CAPS_WORD_RE = re.compile(r"[A-Z']+")
 _WROTE_NOB_RE = re.compile(r"On\b[^\n]{0,200}?\bwrote\b")  # wrote, less its leading \b
 # bytes.translate table for the shouting pre-check: the characters a caps run
 # can hold ([A-Z'!?.,], whitespace, any non-ASCII byte) become "a", others "."
@@ -437,6 +445,72 @@ def _fence_sub(text: str) -> str:
     if m is None:
         return _FENCE_NL_RE.sub("\n\n", text)
     return "\n" + _FENCE_NL_RE.sub("\n\n", text[m.end():])
+
+
+def _html_sub(text: str) -> str:
+    """re.sub(REFERENCE_PATTERNS["html"], " ", text), in linear time.
+
+    The regex looks for the end of a comment (or of a <pre>/<code> block) from
+    every `<!--` (or `<pre`) again, to the end of the text when there is none:
+    quadratic on `"<!--" * 5000`. Here the next end is found once and reused."""
+    if "<" not in text:
+        return text
+    pieces = []
+    done = 0                    # text[:done] is handled
+    comment_end = pre_end = -2  # next "-->" / "</pre>|</code>" after the last place looked (-1: none left)
+    at = text.find("<")
+    while at >= 0:
+        end = -1
+        if text.startswith("<!--", at):
+            if comment_end != -1 and comment_end < at + 4:
+                comment_end = text.find("-->", at + 4)
+            if comment_end >= 0:
+                end = comment_end + 3
+        else:
+            opening = _PRE_OPEN_RE.match(text, at)
+            if opening is not None:
+                if pre_end != -1 and pre_end < opening.end():
+                    close = _PRE_CLOSE_RE.search(text, opening.end())
+                    pre_end = -1 if close is None else close.start()
+                if pre_end >= 0:
+                    end = _PRE_CLOSE_RE.match(text, pre_end).end()
+            if end < 0:
+                tag = _TAG_RE.match(text, at)
+                if tag is not None:
+                    end = tag.end()
+        if end < 0:
+            at = text.find("<", at + 1)
+            continue
+        pieces.append(text[done:at])
+        pieces.append(" ")
+        done = end
+        at = text.find("<", end)
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _caps_runs(text: str) -> list[str]:
+    """_CAPS_RUN_RE.findall(text), in linear time.
+
+    The regex tries a match at every capital of a long run of capitals, each
+    try reading the rest of the run: quadratic on `"A" * 5000`. A match that
+    starts inside a run of [A-Z'] ends where one from the run's first capital
+    ends, so only that capital is tried, and a run that fails is skipped."""
+    runs = []
+    end = 0
+    for word in _CAPS_WORD_RE.finditer(text):
+        if word.start() < end:
+            continue            # inside the previous match
+        first = word.start() + len(word.group()) - len(word.group().lstrip("'"))
+        if first == word.end():
+            continue            # apostrophes only
+        m = _CAPS_RUN_RE.match(text, first)
+        if m is not None:
+            runs.append(m.group())
+            end = m.end()
+    return runs
 
 
 def _quote_sub(text: str) -> str:
@@ -481,7 +555,7 @@ def clean_text(body: str) -> str:
     if ("`" in text and "```" in text) or ("~" in text and "~~~" in text):
         text = _fence_sub(text)
     if "<" in text:
-        text = _HTML_FAST_RE.sub(" ", text)
+        text = _html_sub(text)
     if "`" in text:
         text = _INLINE_CODE_FAST_RE.sub(" ", text)
     if ">" in text:
@@ -530,7 +604,7 @@ def comment_signals(body: str | None, model: _Model | None = None) -> list[float
         # a run of 14 characters other than spaces needs as many bytes of its
         # kind in a row once spaces are dropped: most texts have none
         if enc.translate(_RUN_TABLE, b" ").find(_RUN_MIN) >= 0:
-            for run in _CAPS_RUN_RE.findall(text):
+            for run in _caps_runs(text):
                 if len(run) - run.count(" ") >= 14:
                     shout += 1
         if not shout and n_up >= 20:
@@ -662,7 +736,7 @@ def _near(pos: list[int], i: int, before: int, after: int) -> int:
 
 
 def _closer(pos: list[int], i: int, dist: int) -> bool:
-    for p in pos:
+    for p in pos:  # noqa: SIM110 (a loop: cheaper than any() over a generator, per comment)
         if abs(i - p) + 1 < dist and p < i:
             return True
     return False
@@ -722,7 +796,7 @@ def _to_epoch(v: Any) -> float | None:
         except ValueError:
             return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
@@ -1018,9 +1092,8 @@ def _scored(mdl: _Model, n, edits, deletes, max_z, sum_h, n_hot, hot, sig, burst
     f9 = gate * (L[v] if 0 <= v < 64 else _log1p(v))
     f10 = L[neg] if 0 <= neg < 64 else _log1p(neg)
     f11 = gate * (L[civil] if 0 <= civil < 64 else _log1p(civil))
-    if n < 2 or ew <= 0.0:          # _recent()
-        f12 = 0.0
-    else:
+    f12 = 0.0                       # _recent()
+    if not (n < 2 or ew <= 0.0):
         f12 = ((n - 1) / RECENT_RAMP if n <= RECENT_RAMP else 1.0) * (ez / ew - mdl.calm_z)
     w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12 = mdl.thread_w
     z = (mdl.thread_bias + w0 * mz + w1 * f1 + w2 * f2 + w3 * f3 + w4 * f4 + w5 * f5 + w6 * f6 + w7 * f7

@@ -26,7 +26,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 from app import heat
 
@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default="-", metavar="FILE",
                    help="JSON Lines file to read, or - for standard input (default)")
     p.add_argument("--threshold", type=_threshold, default=None, metavar="X",
-                   help=f"score from 0 to 1 at which a thread counts as heated (default: the model's, {heat.DEFAULT_THRESHOLD})")
+                   help="score from 0 to 1 at which a thread counts as heated "
+                        f"(default: the model's, {heat.DEFAULT_THRESHOLD})")
     p.add_argument("--jobs", type=_jobs, default=0, metavar="N",
                    help="worker processes for large inputs (default 0: automatic; 1: no workers)")
     return p
@@ -109,7 +110,7 @@ def _score_raw(raw: bytes, threshold: float) -> tuple[str | None, str | None]:
 
 
 try:
-    from orjson import loads as _fast_loads   # a project dependency; without it json does it all
+    from orjson import loads as _fast_loads  # a project dependency; without it json does it all
 except ImportError:     # pragma: no cover
     _fast_loads = None
 _BIG = 9.2e18           # below 2**63: no float from an integer of 64 bits or fewer gets here
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         units = _stream_units(src, threshold, BLOCK)
     else:
         try:
-            src = open(args.file, "rb")
+            src = open(args.file, "rb")  # noqa: SIM115 (closed in the finally below, with the workers)
         except OSError as e:
             sys.stderr.write(f"{PROG}: error: cannot read {args.file}: {e.strerror}\n")
             return 2
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         second = next(units, None) if first is not None else None
         jobs = args.jobs or min(4, os.cpu_count() or 1)
         if second is not None and jobs > 1:
-            import multiprocessing as mp   # only for large inputs
+            import multiprocessing as mp  # only for large inputs
             try:
                 pool = mp.get_context("fork").Pool(jobs)
             except (ValueError, OSError):

@@ -91,10 +91,15 @@ def request_for(template: dict) -> tuple[bytes, dict]:
     data = dict(template)
     data["issue"] = {**template["issue"], "number": 1 + n % 200}
     data["comment"] = {**template["comment"], "id": 10**6 + n}
+    return signed(data)
+
+
+def signed(data: dict, event: str = "issue_comment") -> tuple[bytes, dict]:
+    """The body and headers of a delivery of DATA, signed as GitHub signs it."""
     body = json.dumps(data).encode()
     headers = {
         "Content-Type": "application/json",
-        "X-GitHub-Event": "issue_comment",
+        "X-GitHub-Event": event,
         "X-GitHub-Delivery": str(uuid.uuid4()),
         "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest(),
     }
@@ -192,6 +197,24 @@ async def measure(name: str, url: str, templates, args, pid: int) -> dict:
             "cpu_us": cpu * 1e6}
 
 
+def start_bot(port: int):
+    """`python -m app` on 127.0.0.1:PORT with a fresh database, against a simulated GitHub run in this
+    process (so nothing fails for want of an API; ordinary comments need none): (fake, process)."""
+    sys.path.insert(0, str(ROOT))
+    from app.fakegithub import FakeGitHub
+
+    tmp = tempfile.mkdtemp(prefix="coc-bench-")
+    fake = FakeGitHub(validator=None).start()
+    inst = fake.add_installation("Codertocat")
+    fake.add_repo("Codertocat/Hello-World", installation_id=inst)
+    env = {**os.environ, "GITHUB_APP_ID": str(fake.app_id), "GITHUB_PRIVATE_KEY": fake.private_key_pem,
+           "GITHUB_WEBHOOK_SECRET": SECRET.decode(), "GITHUB_API_URL": fake.url,
+           "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "HOST": "127.0.0.1", "PORT": str(port)}
+    bot = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
+                           stderr=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL)
+    return fake, bot
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=4000)
@@ -202,26 +225,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     templates = payloads()
-    tmp = tempfile.mkdtemp(prefix="coc-bench-")
-    sys.path.insert(0, str(ROOT))
-    from app.fakegithub import FakeGitHub
-
-    # A simulated GitHub behind the bot, so nothing fails for want of an API (ordinary comments need none).
-    fake = FakeGitHub(validator=None).start()
-    inst = fake.add_installation("Codertocat")
-    fake.add_repo("Codertocat/Hello-World", installation_id=inst)
     bare_port, bot_port = free_port(), free_port()
-    env = {**os.environ, "GITHUB_APP_ID": str(fake.app_id), "GITHUB_PRIVATE_KEY": fake.private_key_pem,
-           "GITHUB_WEBHOOK_SECRET": SECRET.decode(), "GITHUB_API_URL": fake.url,
-           "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "HOST": "127.0.0.1", "PORT": str(bot_port)}
     bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)], stderr=subprocess.DEVNULL)
-    bot = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env, stderr=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL)
+    fake, bot = start_bot(bot_port)
     if os.environ.get("BENCH_PYSPY"):
-        subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-d", os.environ["BENCH_PYSPY"],
-                          "-f", "raw", "-o", "/tmp/pyspy.txt", "-p", str(bot.pid), "--threads"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200",
+                          "-d", os.environ["BENCH_PYSPY"], "-f", "raw", "-o", "/tmp/pyspy.txt", "-p", str(bot.pid),
+                          "--threads"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Same conditions for both servers: each gets core 1, the load generator core 0 (where there are two),
-    # and they are measured in alternating rounds: the table shows each one's best round, the verdicts use the median round.
+    # and they are measured in alternating rounds: the table shows each one's best round, the verdicts use the
+    # median round.
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) >= 2:
         os.sched_setaffinity(0, {cores[0]})
@@ -231,7 +244,8 @@ def main() -> None:
         rounds: dict[str, list[dict]] = {"bare": [], "bot": []}
         for _ in range(args.rounds):
             rounds["bare"].append(asyncio.run(measure("bare aiohttp (no check, no store)",
-                                                      f"http://127.0.0.1:{bare_port}/webhook", templates, args, bare.pid)))
+                                                      f"http://127.0.0.1:{bare_port}/webhook", templates, args,
+                                                      bare.pid)))
             rounds["bot"].append(asyncio.run(measure("conduct-bot (verified, committed)",
                                                      f"http://127.0.0.1:{bot_port}/webhook", templates, args, bot.pid)))
         results = [max(rounds["bare"], key=lambda r: r["rps"]), max(rounds["bot"], key=lambda r: r["rps"])]
@@ -243,8 +257,10 @@ def main() -> None:
         fake.stop()
     size = statistics.mean(len(json.dumps(t)) for t in templates)
     print(f"payloads: {len(templates)} real issue_comment examples, mean {size / 1024:.1f} KiB; "
-          f"{args.rounds} alternating rounds (table: best round of each); burst: {args.requests} deliveries, {args.concurrency} concurrent; steady: {args.rate:.0f}/s for {args.seconds:.0f}s")
-    print(f"{'server':38} {'deliveries/s':>12} {'burst p50':>10} {'burst p99':>10} {'200/s p50':>10} {'200/s p99':>10} {'non-202':>8} {'CPU/delivery':>13}")
+          f"{args.rounds} alternating rounds (table: best round of each); burst: {args.requests} deliveries, "
+          f"{args.concurrency} concurrent; steady: {args.rate:.0f}/s for {args.seconds:.0f}s")
+    print(f"{'server':38} {'deliveries/s':>12} {'burst p50':>10} {'burst p99':>10} {'200/s p50':>10} "
+          f"{'200/s p99':>10} {'non-202':>8} {'CPU/delivery':>13}")
     for r in results:
         print(f"{r['name']:38} {r['rps']:12.0f} {r['p50_burst']:9.1f}ms {r['p99_burst']:9.1f}ms "
               f"{r['p50']:9.1f}ms {r['p99']:9.1f}ms {r['non_202']:8d} {r['cpu_us']:11.0f}us")

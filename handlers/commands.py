@@ -1,13 +1,12 @@
 """Slash commands typed in issue, pull-request and review comments: parse, check permission, run, record."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 import gidgethub
 from gidgethub import routing
 
-from app import incidents, trust
+from app import incidents, offload, trust
 from app.commands import THREAD_COMMANDS, Command, CommandError, has_command_candidate, parse_commands
 from app.effects import once
 from app.permissions import at_least, role
@@ -46,7 +45,7 @@ async def run_thread_commands(event, ctx):
     thread = thread_from_event(event)
     if thread is None or await trust.is_tracking_repo(ctx.rt, thread.full_name):
         return  # in a tracking repository only the working group's desk answers
-    parsed = await asyncio.to_thread(parse_commands, comment.body, THREAD_COMMANDS)  # never on the event loop
+    parsed = await offload.run(parse_commands, comment.body, THREAD_COMMANDS)  # never on the event loop
     if not parsed:
         return  # quoted or code-formatted commands cost nothing either
     gh = await ctx.gh()

@@ -2,13 +2,12 @@
 when incidents are closed or reopened by hand. The commands themselves run through handlers.commands."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 import gidgethub
 from gidgethub import routing
 
-from app import incidents, trust
+from app import incidents, offload, trust
 from app.commands import INCIDENT_COMMANDS, has_command_candidate, parse_commands
 from app.threads import comment_from_event, is_bot
 
@@ -47,7 +46,7 @@ async def desk_comment(event, ctx):
     tconfig = await ctx.rt.config.load(gh, owner, repo, ctx.installation_id)  # its own file over its org's
     if not tconfig["enabled"]:
         return
-    parsed = await asyncio.to_thread(parse_commands, comment.body, INCIDENT_COMMANDS)
+    parsed = await offload.run(parse_commands, comment.body, INCIDENT_COMMANDS)
     if not parsed:
         return
     reply = Reply(comment_key(comment), gh, issue["comments_url"])

@@ -9,11 +9,11 @@ import weakref
 
 from gidgethub import routing
 
-from app import heat, incidents, trust
+from app import heat, incidents, offload, trust
 from app.commands import Command, has_command_candidate, parse_commands, without_lines
-from app.github import TransientError
 from app.config import DEFAULTS
 from app.durations import parse_duration
+from app.github import TransientError
 from app.threads import Comment, comment_from_event, is_bot, thread_from_event
 
 from . import lock, remind
@@ -30,9 +30,10 @@ MAX_QUOTE = 4000                  # characters of a hot comment kept as evidence
 CANDIDATE_FLOOR = 0.3
 DEFAULT_LOCK_THRESHOLD = 0.9     # heat.lock_threshold when heat.auto_lock is set without one
 MAX_TRIES = 8                    # estimates of one comment before its delivery is retried later
-# Parsing and scoring run on these threads: not on the event loop (acknowledgements would wait for them)
-# and not inside the store's write transaction (every other write would). Two, so one long comment does
-# not hold up every other estimate.
+# Scoring runs on these threads: not on the event loop (acknowledgements would wait for it) and not inside
+# the store's write transaction (every other write would). It reads at most heat.MAX_BODY characters of a
+# comment, in linear time: a few milliseconds at worst. (Parsing a comment's Markdown can take far longer:
+# it runs in another process, app/offload.py.) Two threads, so one long comment does not hold up the others.
 _SCORER = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="heat-score")
 # (event loop, thread key) -> the lock held while a comment of that thread is counted
 _COUNTING: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -44,10 +45,10 @@ def opening_post(event) -> Comment | None:
     if not item:
         return None
     user = item.get("user") or {}
-    return Comment(id=f"post-{item.get('id')}", node_id=item.get("node_id", ""), kind="post", url=item.get("url", ""),
-                   html_url=item.get("html_url", ""), author=user.get("login", ""), author_type=user.get("type", "User"),
-                   author_association=item.get("author_association"), body=item.get("body") or "",
-                   created_at=item.get("created_at"), reactions=item.get("reactions"))
+    return Comment(id=f"post-{item.get('id')}", node_id=item.get("node_id", ""), kind="post",
+                   url=item.get("url", ""), html_url=item.get("html_url", ""), author=user.get("login", ""),
+                   author_type=user.get("type", "User"), author_association=item.get("author_association"),
+                   body=item.get("body") or "", created_at=item.get("created_at"), reactions=item.get("reactions"))
 
 
 async def _off_loop(fn, *args):
@@ -64,18 +65,16 @@ def _counting(key: str) -> asyncio.Lock:
     return lock
 
 
-def heat_text(body: str | None) -> str | None:
-    """What of a comment counts toward heat: its text without its command lines.
-
-    None when nothing does: a report (the reporter's statement is private, and the comment is deleted) or
-    a comment of nothing but commands. Parses the Markdown: run it off the event loop."""
+async def heat_text(body: str | None) -> str | None:
+    """What of a comment counts toward heat: its text without its command lines (SPEC: a comment that
+    holds a command still counts), so a command line under abuse hides nothing. A report's statement
+    counts too: its evidence goes only to the private incident, and the public sees a generic reminder at
+    most. None when nothing is left: a comment of nothing but commands."""
     if not has_command_candidate(body):
         return body
-    parsed = parse_commands(body)
+    parsed = await offload.run(parse_commands, body)
     if not parsed:
         return body
-    if any(item.name == "report" for item in parsed):
-        return None
     text = without_lines(body, [item.line for item in parsed])
     return text if text.strip() else None
 
@@ -93,19 +92,24 @@ async def observe(ctx, key: str, kind: str, comment, text: str):
             old = await ctx.store.get(NS, key) or {}
             version = old.get("version", 0)
             state, result = await _off_loop(heat.observe, old.get("state"), ev)
-
-            def write(current):
-                current = current or {}
-                if current.get("version", 0) != version:
-                    return current, None  # another comment was counted first: score again
-                hot = _evidence(current.get("hot"), kind, comment, result)
-                new = {**current, "state": state, "hot": hot, "version": version + 1}
-                return new, new
-
-            record = await ctx.store.update(NS, key, write, ttl=KEEP)
+            record = await ctx.store.update(NS, key, _compare_and_set(version, state, result, kind, comment),
+                                            ttl=KEEP)
             if record is not None:
                 return result, record
     raise TransientError(f"the heat of {key} kept changing while a comment was scored")
+
+
+def _compare_and_set(version: int, state: dict, result, kind: str, comment):
+    """The store update that writes the new state if the record is still at VERSION: (record or None)."""
+    def write(current):
+        current = current or {}
+        if current.get("version", 0) != version:
+            return current, None  # another comment was counted first: score again
+        hot = _evidence(current.get("hot"), kind, comment, result)
+        new = {**current, "state": state, "hot": hot, "version": version + 1}
+        return new, new
+
+    return write
 
 
 def _evidence(hot, kind: str, comment, result) -> dict:
@@ -137,9 +141,12 @@ async def estimate(event, ctx):
         return
     if await trust.is_tracking_repo(ctx.rt, thread.full_name):
         return  # the working group's private discussion is not a public thread
-    text = await _off_loop(heat_text, comment.body)
+    sender = event.data.get("sender") or {}
+    if event.data.get("action") == "deleted" and is_bot(sender.get("login"), sender.get("type")):
+        return  # the bot removing a report (or another bot tidying up) is not a person deleting in anger
+    text = await heat_text(comment.body)
     if text is None:
-        return  # a report, or nothing but commands: moderation, not heat
+        return  # nothing but commands: moderation, not heat
     kind = {"opened": "created"}.get(event.data.get("action"), event.data.get("action"))
     result, record = await observe(ctx, thread.key, kind, comment, text)
     if result.score < min(CANDIDATE_FLOOR, heat.DEFAULT_THRESHOLD) or kind == "deleted":

@@ -1,10 +1,9 @@
 """`/coc-report [reason…]`: open a private incident with the evidence, then remove the command comment."""
 from __future__ import annotations
 
-import asyncio
 import math
 
-from app import incidents
+from app import incidents, offload
 from app.commands import command_lines
 from app.threads import is_bot
 
@@ -103,7 +102,7 @@ async def run(ctx: CommandCtx, cmd) -> Outcome:
         "tracking": tracking,
         "kind": "report",
         "reporter": ctx.actor,
-        "reason": await asyncio.to_thread(statement_of, ctx.comment.body, cmd.line),
+        "reason": await offload.run(statement_of, ctx.comment.body, cmd.line),
         "evidence": evidence,
         "after": after,
     })

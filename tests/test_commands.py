@@ -127,7 +127,7 @@ def test_ordinary_comments_parse_to_nothing():
         "- item\n  /coc-remind",  # continuation line of a list item's paragraph
         "1. item\n\n   /coc-remind",  # a paragraph of its own inside a list item
         "```\ncode\n```\n/coc-remind",
-        "<details>\n\n/coc-remind\n\n</details>",
+        "<details>\n\n</details>\n\n/coc-remind",  # after the quote's end
         "text `code` more\n/coc-remind",
         "a <!-- b --> c\n/coc-remind",
         "> quoted\n\n/coc-remind",
@@ -178,6 +178,35 @@ def test_command_lines_that_count(text):
 )
 def test_lines_that_never_count(text):
     assert parse_commands(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<blockquote>\n\n/coc-remind\n\n</blockquote>",
+        "<details>\n\n/coc-remind\n\n</details>",
+        "<details>\n<summary>What was said</summary>\n\n/coc-remind\n\n</details>",
+        '<BLOCKQUOTE class="quote" cite="https://example.com">\n\n/coc-remind\n\n</Blockquote>',
+        "<Details open>\n\nFirst paragraph.\n\n/coc-remind\n\nLast paragraph.\n\n</DETAILS>",
+        "<details\n  open>\n\n/coc-remind\n\n</details>",  # a tag across lines
+        "<details>\n\n<blockquote>\n\n</blockquote>\n\n/coc-remind\n\n</details>",  # still in the outer one
+        "<details>\n\n- item\n\n  /coc-remind\n\n</details>",  # in a list inside the quote
+        "Quoting them: <details>\n/coc-remind\n</details>",  # an inline tag in a paragraph
+        "<details>\n\n/coc-remind",  # never closed: the rest of the comment is inside
+    ],
+)
+def test_html_block_quotes_are_quotes(text):
+    assert parse_commands(text) == []
+
+
+def test_html_block_quotes_end_where_their_element_ends():
+    text = (
+        "<details>\n\n<blockquote>\n\n/coc-lock\n\n</blockquote>\n\n/coc-lock\n\n</details>\n\n"
+        "/coc-remind\n\n"
+        "`<details>` and <!-- <details> --> open nothing\n\n/coc-help\n\n"
+        "> <details> in a quote ends with the quote\n\n/coc-unlock"
+    )
+    assert [(r.name, r.line) for r in parse_commands(text)] == [("remind", 12), ("help", 16), ("unlock", 20)]
 
 
 def test_command_lines_reports_line_numbers():
@@ -362,7 +391,8 @@ def test_limit_errors(text, fragment):
         ("https://github.com/python/cpython/pull/12/changes#r678", "review_comment", 12, 678),
         ("<https://github.com/python/cpython/issues/12#issuecomment-345>", "issue_comment", 12, 345),
         ("https://github.com/python/cpython/issues/12/#issuecomment-345", "issue_comment", 12, 345),
-        ("https://github.com/python/cpython/issues/12?notification_referrer_id=X#issuecomment-345", "issue_comment", 12, 345),
+        ("https://github.com/python/cpython/issues/12?notification_referrer_id=X#issuecomment-345",
+         "issue_comment", 12, 345),
     ],
 )
 def test_hide_urls(url, kind, number, comment_id):

@@ -57,7 +57,9 @@ def test_org_level_file_applies_and_repo_file_overrides(fake, bot):
 
 def test_config_is_cached_and_refreshed_by_a_push(fake, bot):
     remind(fake, bot, user="wes")
-    reads = lambda: len([r for r in fake.requests if "/contents/" in r.path])
+    def reads():
+        return len([r for r in fake.requests if "/contents/" in r.path])
+
     before = reads()
     remind(fake, bot, user="wes")
     assert reads() == before  # cached
@@ -97,6 +99,35 @@ def test_invalid_file_is_ignored_and_filed_once_per_version(fake, bot):
     remind(fake, bot, user="wes")
     filed = [i for i in fake.issues(TRACKING) if any(l["name"] == "coc:config" for l in i["labels"])]
     assert len(filed) == 2
+
+
+DEEP = [
+    "[" * 5000,                                                       # flow lists, never closed
+    "[" * 5000 + "]" * 5000,
+    "{a: " * 3000 + "1" + "}" * 3000,
+    "".join(" " * i + "a:\n" for i in range(3000)) + " " * 3000 + "b\n",   # block mappings
+    "".join(" " * i + "-\n" for i in range(3000)),                      # block lists
+    "heat:\n  threshold: " + "[" * 3000 + "]" * 3000,                  # deep under a known key
+    "[" * 900 + "}",                                                  # deep, and broken too
+]
+
+
+@pytest.mark.parametrize("text", DEEP, ids=range(len(DEEP)))
+def test_a_file_nested_thousands_of_levels_deep_is_invalid(text):
+    with pytest.raises(ConfigError) as err:
+        parse(text)
+    assert "nested too deeply" in str(err.value)
+
+
+def test_a_deeply_nested_file_is_ignored_like_any_invalid_file(fake, bot):
+    fake.add_repo("psf/.github", installation_id=fake.installation_ids["psf"])
+    fake.set_file("psf/.github", ".github/coc.yml", "contact: org@example.org\n")
+    fake.set_file(REPO, ".github/coc.yml", "reminders:\n  cooldown: " + "[" * 5000 + "]" * 5000 + "\n")
+    t = remind(fake, bot, user="wes")
+    assert "org@example.org" in t.bot_comments()[0]["body"]   # handled: the next level applies
+    fake.wait_for(lambda f: any(l["name"] == "coc:config" for i in f.issues(TRACKING) for l in i["labels"]))
+    (filed,) = [i for i in fake.issues(TRACKING) if any(l["name"] == "coc:config" for l in i["labels"])]
+    assert REPO in filed["body"] and "nested too deeply" in filed["body"]
 
 
 def test_custom_reminder_template_from_the_repository(fake, bot):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from app import heat
 from app.heat import HeatEvent, HeatResult, is_heated, new_state, observe, score_thread
 
 ROOT = Path(__file__).resolve().parents[1]
-T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def ts(minutes: float) -> str:
@@ -372,7 +372,8 @@ def test_fast_cleaning_patterns_match_their_definitions():
     families = {
         "fence": ["```", "````", "~~~", "~~~~", "\n", " ", "  ", "   ", "    ", "\t", "a", "`", "~", "\n\n", "x```"],
         "quote": [">", "\n", " ", "  ", "   ", "    ", "a", "\t", "\r", "\u2028", "\n>"],
-        "html": ["<", ">", "!--", "--", "-->", "pre", "code", "/", "</pre>", "<code>", "a", "\n", " ", "precode"],
+        "html": ["<", ">", "!--", "--", "-->", "pre", "code", "/", "</pre>", "<code>", "a", "\n", " ", "precode",
+                 "</code>", "<pre", "_", "1", "é"],
         "inline": ["`", "``", "a", " ", "\n", "```"],
         "wrote": ["On", "on", "wrote", "x", "_", " ", "\n", "é", "1", "Onwrote", "a" * 60],
         "punct": ["!", "?", "!!", "?!", "a", " ", "."],
@@ -382,6 +383,7 @@ def test_fast_cleaning_patterns_match_their_definitions():
             assert heat._fence_sub(t) == ref["fence"].sub("\n", t), repr(t)
             assert heat._quote_sub(t) == ref["quote"].sub("", t), repr(t)
             assert heat._HTML_FAST_RE.sub(" ", t) == ref["html"].sub(" ", t), repr(t)
+            assert heat._html_sub(t) == ref["html"].sub(" ", t), repr(t)
             assert heat._INLINE_CODE_FAST_RE.sub(" ", t) == ref["inline_code"].sub(" ", t), repr(t)
             m = ref["wrote"].search(t)
             assert heat._wrote_search(t) == (m.start() if m else -1), repr(t)
@@ -393,9 +395,10 @@ def test_fast_cleaning_patterns_match_their_definitions():
 
 def test_shouting_pre_check_never_hides_a_run():
     pieces = ["ABC", "DEF", "GHIJ", "I", "A", "X", "Z'", " ", "  ", "\n", "\t", "\u3000", "\xa0", "\x1c", "!", "?",
-              ".", ",", "a", "é", "1", "\ud800"]
+              ".", ",", "a", "é", "1", "\ud800", "'", "''"]
     seen = 0
     for t in _random_texts(7, pieces, 20000, 40):
+        assert heat._caps_runs(t) == heat._CAPS_RUN_RE.findall(t), repr(t)
         runs = [r for r in heat._CAPS_RUN_RE.findall(t) if len(r) - r.count(" ") >= 14]
         if runs:
             seen += 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +18,7 @@ from tests.conftest import REPO
 from tests.harness import wait_until
 from tests.test_commands_e2e import incidents, labels
 
-T0 = datetime(2024, 5, 6, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 CONTACT = "conduct-wg@python.org"
 REMINDER = render(bundled_template("reminder"), marker="", contact=CONTACT).strip()
 ZWSP = "\u200b"
@@ -102,7 +102,8 @@ CALM_INTL = [
     ("ivan", "NONE", 2, "Да, у меня то же самое на Ubuntu 22.04. Если убить процесс, кэш остаётся повреждённым."),
     ("lena", "NONE", 4, "Danke für den Bericht! Ich kann das Problem mit Python 3.12 unter Windows nachvollziehen."),
     ("lin", "NONE", 6, "谢谢大家。我附上了完整的日志，请帮忙看一下。非常感谢！"),
-    ("ivan", "NONE", 8, "Спасибо за лог. Похоже, проблема в том, как завершаются рабочие процессы. Попробую исправить."),
+    ("ivan", "NONE", 8, "Спасибо за лог. Похоже, проблема в том, как завершаются рабочие процессы. "
+                        "Попробую исправить."),
     ("lena", "NONE", 10, "Vielen Dank! Ich teste den Patch gerne, sobald er verfügbar ist. Einen schönen Tag noch."),
     ("mika", "NONE", 12, "ありがとうございます。私の環境でも同じ問題が発生しました。修正を楽しみにしています。"),
     ("sofia", "NONE", 14, "¡Gracias a todos! Confirmo que con el parche ya no se bloquea. Muy buen trabajo."),
@@ -517,3 +518,69 @@ def test_no_automatic_reminder_right_after_a_maintainers_reminder(fake, bot):
     t.stream(HEATED)
     assert len(t.bot_comments()) == 1  # still only the maintainer's reminder
     fake.wait_for(lambda f: len(heated_incidents(f)) == 1)  # the working group still hears of it
+
+
+# -- 11. a command line does not hide a comment; scoring stalls nothing ------------------------------------------
+
+def test_a_command_line_does_not_hide_an_abusive_comment_from_heat(fake, bot):
+    assert crossing(HEATED) >= 0, "premise: the thread turns heated"
+    t = Convo(fake, bot)
+    t.say("wes", "MEMBER", -1, "/coc-help")                    # nothing but a command: moderation, not heat
+    assert t.heat() is None
+    for login, assoc, minute, body in HEATED:
+        t.say(login, assoc, minute, f"{body}\n\n/coc-help")    # a command line under each outburst
+    assert t.heat()["state"]["n"] == len(HEATED)
+    assert len(t.reminders()) == 1
+    fake.wait_for(lambda f: len(heated_incidents(f)) == 1)
+    assert "arrogant clown" in heated_incidents(fake)[0]["body"]
+    no_failures(bot)
+
+
+def test_a_slow_estimate_delays_no_acknowledgement(fake, bot, monkeypatch):
+    import threading
+
+    scoring, release, threads = threading.Event(), threading.Event(), []
+    observe = heat.observe
+
+    def slow_observe(state, event):                             # an estimate that takes as long as the test wants
+        threads.append(threading.current_thread().name)
+        scoring.set()
+        release.wait(20)
+        return observe(state, event)
+
+    monkeypatch.setattr(heat, "observe", slow_observe)
+    hot, other = Convo(fake, bot), Convo(fake, bot, title="Another thread")
+    hot.say("rey", "NONE", 0, "You are an arrogant clown.", wait=False)
+    wait_until(scoring.is_set, 10, "the estimate to start")
+    try:
+        started = time.monotonic()
+        other.say("tia", "MEMBER", 1, "Thanks, looking into it.", wait=False)    # acknowledged meanwhile
+        assert time.monotonic() - started < 3
+    finally:
+        release.set()
+    bot.wait_idle()
+    assert hot.heat()["state"]["n"] == 1 and other.heat()["state"]["n"] == 1
+    assert threads and all(name.startswith("heat-score") for name in threads), threads   # not the loop, not the store
+    no_failures(bot)
+
+
+def test_concurrent_comments_of_one_thread_are_all_counted(fake, make_bot):
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Two servers on one database, as two processes would be: comments of one thread reach both at once.
+    bots = [make_bot(), make_bot()]
+    t = Convo(fake, bots[0])
+    events = []
+    for i in range(40):
+        c = fake.add_comment(REPO, t.number, user=PEOPLE[i % 20], body=CALM[i % len(CALM)], created_at=ts(i),
+                             author_association="CONTRIBUTOR")
+        events.append(fake.event_issue_comment("created", REPO, t.number, c))
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda i: bots[i % 2].deliver(events[i])[0], range(len(events))))
+    assert statuses == [202] * len(events)
+    for b in bots:
+        b.wait_idle(30)
+    state = t.heat()["state"]
+    assert state["n"] == len(events) and state["n_authors"] == 20
+    for b in bots:
+        no_failures(b)
