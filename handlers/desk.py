@@ -74,20 +74,16 @@ async def mark_triaged(ctx, gh, tracking: str, number: int) -> None:
 
 
 @router.register("issues", action="closed")
-async def incident_closed(event, ctx):
-    issue = event.data.get("issue") or {}
-    desk = await trust.desk_authority(ctx.rt, event)
-    if desk is None:
-        return
-    outcome = next((l["name"].split(":", 1)[1] for l in issue.get("labels", [])
-                    if l["name"].startswith("outcome:")), None)
-    await incidents.close_in_index(ctx.rt, desk.tracking, issue["number"], outcome)
-
-
 @router.register("issues", action="reopened")
-async def incident_reopened(event, ctx):
+async def incident_closed_or_reopened(event, ctx):
+    """An incident closed or reopened by hand keeps the index true (outcome from its label)."""
     issue = event.data.get("issue") or {}
     desk = await trust.desk_authority(ctx.rt, event)
     if desk is None:
         return
-    await incidents.reopen_in_index(ctx.rt, desk.tracking, issue["number"])
+    if event.data.get("action") == "reopened":
+        await incidents.reopen_in_index(ctx.rt, desk.tracking, issue["number"])
+        return
+    outcome = next((label["name"].split(":", 1)[1] for label in issue.get("labels", [])
+                    if label["name"].startswith("outcome:")), None)
+    await incidents.close_in_index(ctx.rt, desk.tracking, issue["number"], outcome)
