@@ -16,10 +16,6 @@ log = logging.getLogger("conduct_bot.dispatch")
 HANDLER_LOG = logging.getLogger("conduct_bot.handler")
 
 
-class UserError(Exception):
-    """Something the person who typed a command can fix; answered in the thread, never logged as a bug."""
-
-
 def handler_name(callback) -> str:
     module = callback.__module__.rsplit(".", 1)[-1]
     return f"{module}.{callback.__qualname__}"

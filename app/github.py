@@ -82,12 +82,6 @@ def classify(exc: BaseException) -> BaseException:
     return exc
 
 
-def status_of(exc: BaseException) -> int | None:
-    if isinstance(exc, gidgethub.HTTPException):
-        return int(exc.status_code)
-    return None
-
-
 class GitHub(gh_aiohttp.GitHubAPI):
     """One installation's (or the App's) client; created by GitHubClients."""
 

@@ -38,6 +38,12 @@ class Runtime:
         self._bodies: OrderedDict[str, bytes] = OrderedDict()
         self._housekeeping: asyncio.Task | None = None
 
+    async def enqueue(self, kind: str, payload: dict, **kwargs) -> int | None:
+        """Queue a job (Store.enqueue's arguments) and let the worker know at once."""
+        job_id = await self.store.enqueue(kind, payload, **kwargs)
+        self.worker.wake()
+        return job_id
+
     def remember_body(self, delivery_id: str, body: bytes) -> None:
         self._bodies[delivery_id] = body
         if len(self._bodies) > 500:

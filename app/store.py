@@ -61,8 +61,6 @@ class Store(abc.ABC):
     async def open(self) -> None: ...
     @abc.abstractmethod
     async def close(self) -> None: ...
-    @abc.abstractmethod
-    async def ping(self) -> bool: ...
 
     # -- deliveries ------------------------------------------------------
     @abc.abstractmethod
@@ -90,17 +88,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def extend(self, job_ids: list[int], lease_seconds: float) -> None: ...
     @abc.abstractmethod
-    async def finish(self, job_id: int) -> None: ...
-    @abc.abstractmethod
     async def finish_many(self, job_ids: list[int]) -> None:
         """Mark several jobs done in one commit."""
     @abc.abstractmethod
     async def reschedule(self, job_id: int, run_at: float, error: str, payload: dict | None = None) -> None: ...
     @abc.abstractmethod
     async def fail(self, job_id: int, error: str, payload: dict | None = None) -> None: ...
-    @abc.abstractmethod
-    async def next_due(self) -> float | None:
-        """The earliest run_at among queued jobs, or None."""
     @abc.abstractmethod
     async def jobs(self, state: str | None = None, kind: str | None = None) -> list[dict]: ...
 
@@ -335,9 +328,6 @@ class SQLiteStore(Store):
                 conn.execute("PRAGMA synchronous=NORMAL")
         return result
 
-    async def ping(self) -> bool:
-        return await self._run(lambda: self._conn.execute("SELECT 1").fetchone()[0] == 1)
-
     # -- deliveries -------------------------------------------------------------
     async def add_delivery(self, delivery_id, event, action, installation_id, body) -> bool:
         loop = asyncio.get_running_loop()
@@ -495,9 +485,6 @@ class SQLiteStore(Store):
             conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id=? AND state='running'", (*args, job_id))
         await self._run(self._tx, work)
 
-    async def finish(self, job_id):
-        await self._set_state(job_id, "done")
-
     async def queue_stats(self):
         def q():
             now = time.time()
@@ -522,12 +509,6 @@ class SQLiteStore(Store):
 
     async def fail(self, job_id, error, payload=None):
         await self._set_state(job_id, "failed", error=error, payload=payload)
-
-    async def next_due(self):
-        def q():
-            row = self._conn.execute("SELECT MIN(run_at) FROM jobs WHERE state='queued'").fetchone()
-            return row[0]
-        return await self._run(q)
 
     async def jobs(self, state=None, kind=None):
         def q():

@@ -33,9 +33,8 @@ async def run_block(cctx: CommandCtx, cmd) -> Outcome:
                                 f"{code_span(login)} does not exist.") from None
         raise CommandFailed(f"GitHub refused to block {code_span(login)} ({status}: {exc}).") from None
     if duration:
-        await cctx.store.enqueue("unblock", {"installation_id": cctx.thread.installation_id, "org": org,
-                                             "login": login, "tracking": cctx.desk.tracking,
-                                             "number": cctx.desk.number},
+        await cctx.rt.enqueue("unblock", {"installation_id": cctx.thread.installation_id, "org": org,
+                                          "login": login, "tracking": cctx.desk.tracking, "number": cctx.desk.number},
                                  run_at=time.time() + duration, key=unblock_key(org, login), replace=True)
         return Outcome(f"blocked {code_span(login)} from {org} for {format_duration(duration)}", accounts=[login])
     await cctx.store.cancel(unblock_key(org, login))

@@ -25,12 +25,11 @@ async def report_invalid_config(rt, owner, repo, path, sha, error, installation_
         return
     if not await rt.store.put_if_absent("config-error", key, True):
         return
-    await rt.store.enqueue("config_error", {"repository": f"{owner}/{repo}", "path": path, "sha": sha,
-                                            "error": error, "tracking": tracking, "key": key,
-                                            "queued_at": time.time(),
-                                            "keep_until": time.time() + incidents.KEEP_TRYING},
-                           key=f"config-error:{key}")
-    rt.worker.wake()
+    now = time.time()
+    await rt.enqueue("config_error", {"repository": f"{owner}/{repo}", "path": path, "sha": sha, "error": error,
+                                      "tracking": tracking, "key": key, "queued_at": now,
+                                      "keep_until": now + incidents.KEEP_TRYING},
+                     key=f"config-error:{key}")
 
 
 async def run_config_error_job(job, rt) -> None:

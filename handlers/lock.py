@@ -37,8 +37,8 @@ async def run_lock(ctx: CommandCtx, cmd) -> Outcome:
             await _delete_comment(ctx.gh, ctx.thread, notice["id"])
         raise CommandFailed(f"GitHub refused to lock this conversation ({int(exc.status_code)}: {exc}).") from None
     if duration:
-        await ctx.store.enqueue("unlock", {"thread": ctx.thread.as_dict(), "lock_key": ctx.key, "reason": reason},
-                                run_at=time.time() + duration, key=unlock_key(ctx.thread), replace=True)
+        await ctx.rt.enqueue("unlock", {"thread": ctx.thread.as_dict(), "lock_key": ctx.key, "reason": reason},
+                              run_at=time.time() + duration, key=unlock_key(ctx.thread), replace=True)
     else:  # a lock without end replaces a pending automatic unlock
         await ctx.store.cancel(unlock_key(ctx.thread))
     return Outcome(f"locked as {REASON_TEXT[reason]}{duration_text}")

@@ -63,7 +63,7 @@ def build(db) -> dict:
         await store.reschedule(ids["waiting"], now + 3600, "tracking repository psf-coc/incidents is not private; "
                                                            "nothing was written there")
         await store.fail(ids["delivery"], "KeyError: 'issue'")
-        await store.finish(ids["done"])
+        await store.finish_many([ids["done"]])
         ids["unlock"] = await store.enqueue("unlock", {"thread": thread(14), "lock_key": "k", "reason": "SECRET-NOTE"},
                                             run_at=now + 3 * 3600, key="unlock:psf/black#14")
         ids["unblock"] = await store.enqueue("unblock", {"installation_id": 1, "org": "psf", "login": "troll42",

@@ -163,8 +163,7 @@ async def enqueue(rt, payload: dict) -> None:
     KEEP_TRYING however long the tracking repository is unavailable (app.jobs: `keep_until`)."""
     payload.setdefault("queued_at", time.time())
     payload.setdefault("keep_until", payload["queued_at"] + KEEP_TRYING)
-    await rt.store.enqueue("incident", payload, key=f"incident:{payload['event_key']}")
-    rt.worker.wake()
+    await rt.enqueue("incident", payload, key=f"incident:{payload['event_key']}")
 
 async def run_incident_job(job, rt) -> None:
     p = job.payload
@@ -252,7 +251,7 @@ async def schedule_nudge(rt, gh, tracking: str, number: int) -> None:
     owner, repo = tracking.split("/", 1)
     config = await rt.config.load(gh, owner, repo)  # its own file over its organisation's
     seconds = config.seconds("sla.acknowledge")
-    await rt.store.enqueue("nudge", {"tracking": tracking, "number": number, "sla": seconds},
+    await rt.enqueue("nudge", {"tracking": tracking, "number": number, "sla": seconds},
                            run_at=time.time() + seconds, key=f"nudge:{tracking}#{number}".lower())
 
 async def run_nudge_job(job, rt) -> None:
