@@ -35,7 +35,7 @@ async def run_block(cctx: CommandCtx, cmd) -> Outcome:
     if duration:
         await cctx.rt.enqueue("unblock", {"installation_id": cctx.thread.installation_id, "org": org,
                                           "login": login, "tracking": cctx.desk.tracking, "number": cctx.desk.number},
-                                 run_at=time.time() + duration, key=unblock_key(org, login), replace=True)
+                              run_at=time.time() + duration, key=unblock_key(org, login), replace=True)
         return Outcome(f"blocked {code_span(login)} from {org} for {format_duration(duration)}", accounts=[login])
     await cctx.store.cancel(unblock_key(org, login))
     return Outcome(f"blocked {code_span(login)} from {org} permanently", accounts=[login])
