@@ -17,6 +17,7 @@ from app.durations import (
     parse_limit_expiry,
 )
 from app.text import code_span
+from app.vocabulary import CLASSIFIERS, LIMITS, LOCK_REASONS, OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -60,31 +61,6 @@ USAGE: dict[str, str] = {
     "unblock": "/coc-unblock @user",
     "resolve": "/coc-resolve no-action|reminder|warning|final-warning|temporary-ban|permanent-ban [note…]",
 }
-
-# GitHub's REST lock reasons (`lock_reason`), keyed by the word typed.
-LOCK_REASONS = {
-    "too-heated": "too heated",
-    "off-topic": "off-topic",
-    "resolved": "resolved",
-    "spam": "spam",
-}
-# GitHub's REST interaction-limit values (`limit`).
-LIMITS = {
-    "existing-users": "existing_users",
-    "contributors-only": "contributors_only",
-    "collaborators-only": "collaborators_only",
-}
-# GitHub's GraphQL ReportedContentClassifiers for minimizeComment.
-CLASSIFIERS = {
-    "abuse": "ABUSE",
-    "off-topic": "OFF_TOPIC",
-    "spam": "SPAM",
-    "outdated": "OUTDATED",
-    "resolved": "RESOLVED",
-    "duplicate": "DUPLICATE",
-}
-# The PSF's consequence ladder (SPEC.md, /coc-resolve).
-OUTCOMES = ("no-action", "reminder", "warning", "final-warning", "temporary-ban", "permanent-ban")
 
 _CANDIDATE = re.compile(r"/coc-", re.IGNORECASE)
 # SPEC.md: "up to three leading spaces; four or more make an indented code block".

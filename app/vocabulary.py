@@ -1,4 +1,5 @@
-"""The product's vocabulary, spelled once: incident kinds, statuses, outcomes and their labels."""
+"""The product's vocabulary, spelled once: incident kinds, statuses, outcomes and their labels; the words
+commands take (lock reasons, interaction limits, hiding classifiers) and GitHub's values for them."""
 from __future__ import annotations
 
 KINDS = ("report", "heated", "action")            # most serious first
@@ -6,6 +7,7 @@ KINDS = ("report", "heated", "action")            # most serious first
 STATUS_NAMES = ("new", "triaged", "resolved")   # in lifecycle order
 STATUSES = tuple(f"status:{s}" for s in STATUS_NAMES)
 
+# The PSF's consequence ladder (/coc-resolve).
 OUTCOMES = ("no-action", "reminder", "warning", "final-warning", "temporary-ban", "permanent-ban")
 
 LABELS = {
@@ -26,3 +28,33 @@ def kind_of(labels) -> str | None:
         if f"coc:{kind}" in names:
             return kind
     return None
+
+
+# GitHub's REST lock reasons (`lock_reason`), keyed by the word typed.
+LOCK_REASONS = {
+    "too-heated": "too heated",
+    "off-topic": "off-topic",
+    "resolved": "resolved",
+    "spam": "spam",
+}
+# GitHub's REST interaction-limit values (`limit`).
+LIMITS = {
+    "existing-users": "existing_users",
+    "contributors-only": "contributors_only",
+    "collaborators-only": "collaborators_only",
+}
+# GitHub's GraphQL ReportedContentClassifiers for minimizeComment.
+CLASSIFIERS = {
+    "abuse": "ABUSE",
+    "off-topic": "OFF_TOPIC",
+    "spam": "SPAM",
+    "outdated": "OUTDATED",
+    "resolved": "RESOLVED",
+    "duplicate": "DUPLICATE",
+}
+# How a limit reads in a sentence ("limited interactions to …").
+LIMIT_TEXT = {
+    "existing_users": "existing users",
+    "contributors_only": "prior contributors",
+    "collaborators_only": "collaborators",
+}

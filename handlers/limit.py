@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import gidgethub
 
-from .base import CommandCtx, CommandFailed, Outcome
+from app.durations import LIMIT_EXPIRY_TEXT
+from app.vocabulary import LIMIT_TEXT
 
-LIMIT_TEXT = {"existing_users": "existing users", "contributors_only": "prior contributors",
-              "collaborators_only": "collaborators"}
-EXPIRY_TEXT = {"one_day": "24 hours", "three_days": "3 days", "one_week": "1 week", "one_month": "1 month",
-               "six_months": "6 months"}
+from .base import CommandCtx, CommandFailed, Outcome
 
 
 def _refusal(exc: gidgethub.BadRequest, verb: str) -> CommandFailed:
@@ -33,7 +31,8 @@ async def run_limit(ctx: CommandCtx, cmd) -> Outcome:
                          data={"limit": limit, "expiry": expiry})
     except gidgethub.BadRequest as exc:
         raise _refusal(exc, "set") from None
-    return Outcome(f"limited interactions in {ctx.thread.full_name} to {LIMIT_TEXT[limit]} for {EXPIRY_TEXT[expiry]}")
+    return Outcome(f"limited interactions in {ctx.thread.full_name} to {LIMIT_TEXT[limit]} "
+                   f"for {LIMIT_EXPIRY_TEXT[expiry]}")
 
 
 async def run_unlimit(ctx: CommandCtx, cmd) -> Outcome:

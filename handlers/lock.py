@@ -14,7 +14,6 @@ from .base import CommandCtx, CommandFailed, Outcome
 
 router = routing.Router()
 
-REASON_TEXT = {"too heated": "too heated", "off-topic": "off-topic", "resolved": "resolved", "spam": "spam"}
 
 
 def unlock_key(thread: Thread) -> str:
@@ -27,7 +26,7 @@ async def run_lock(ctx: CommandCtx, cmd) -> Outcome:
     duration_text = f" for {format_duration(duration)}" if duration else ""
     notice = None
     if ctx.config["lock"]["notice"]:
-        body = await ctx.render("lock", reason_text=REASON_TEXT[reason], duration_text=duration_text,
+        body = await ctx.render("lock", reason_text=reason, duration_text=duration_text,
                                 note=neutralise(note) if note else "")
         notice = await ctx.post_in_thread("lock-notice", body)
     try:
@@ -41,7 +40,7 @@ async def run_lock(ctx: CommandCtx, cmd) -> Outcome:
                               run_at=time.time() + duration, key=unlock_key(ctx.thread), replace=True)
     else:  # a lock without end replaces a pending automatic unlock
         await ctx.store.cancel(unlock_key(ctx.thread))
-    return Outcome(f"locked as {REASON_TEXT[reason]}{duration_text}")
+    return Outcome(f"locked as {reason}{duration_text}")
 
 
 async def _delete_comment(gh, thread: Thread, comment_id: int) -> None:
