@@ -127,10 +127,22 @@ def make_app(rt: Runtime) -> web.Application:
     return app
 
 
+NO_TRACKING_REPO = ("COC_TRACKING_REPO is not set: reports cannot be filed unless an organisation's "
+                    ".github/coc.yml (in its .github repository) names tracking_repo")
+
+
+def log_start(settings) -> None:
+    """What an operator should know at start: where the server listens, and what its settings leave undone."""
+    log.info("conduct-bot listening on %s:%d%s", settings.host, settings.port, " (dry run)" if settings.dry_run else "")
+    if not settings.tracking_repo:
+        # Not an error: each organisation may name its tracking repository in its .github repository.
+        log.warning(NO_TRACKING_REPO)
+
+
 def serve(settings) -> None:
     """Run the server until interrupted (python -m app)."""
     rt = Runtime(settings)
     _tune_gc()
-    log.info("conduct-bot listening on %s:%d%s", settings.host, settings.port, " (dry run)" if settings.dry_run else "")
+    log_start(settings)
     web.run_app(make_app(rt), host=settings.host, port=settings.port, print=None, access_log=None,
                 handle_signals=True)

@@ -4,8 +4,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
+
+Purpose = Literal["server", "github-reader"]
+
+#: The variables each purpose reads (SPEC.md: "Sub-commands ask only for the settings they use").
+READS: dict[str, tuple[str, ...]] = {
+    "server": ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
+               "GITHUB_API_URL", "DATABASE_URL", "COC_TRACKING_REPO", "COC_DRY_RUN", "HOST", "PORT", "COC_WORKERS"),
+    "github-reader": ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_API_URL",
+                      "COC_TRACKING_REPO"),
+}
 
 
 class SettingsError(Exception):
@@ -68,6 +79,10 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> i
 def _private_key(env: Mapping[str, str]) -> str:
     inline = env.get("GITHUB_PRIVATE_KEY", "").strip()
     path = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+    if inline and path:
+        # Which one would win is a guess the operator should not have to make; neither value is printed.
+        raise SettingsError("GITHUB_PRIVATE_KEY and GITHUB_PRIVATE_KEY_PATH are both set; "
+                            "set only one (the key inline, or the path of its file)")
     if inline:
         name, text = "GITHUB_PRIVATE_KEY", inline.replace("\\n", "\n")
     elif path:
@@ -106,33 +121,41 @@ def _database_url(env: Mapping[str, str]) -> str:
     raise SettingsError("DATABASE_URL must be sqlite:///PATH or postgresql://…")
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the environment; raise SettingsError naming the first bad variable."""
+def load_settings(env: Mapping[str, str] | None = None, *, purpose: Purpose = "server") -> Settings:
+    """Read and validate the environment; raise SettingsError naming the first bad variable.
+
+    `purpose` says which variables are read (READS): "server" (python -m app) reads them all and requires the
+    webhook secret; "github-reader" (sub-commands that only read GitHub as the App, such as transparency-report)
+    reads the App's identity, key, API URL and tracking repository, and leaves every server-only setting at its
+    default (an empty webhook secret: such settings must never be given to the server).
+    """
+    if purpose not in READS:
+        raise ValueError(f"unknown settings purpose {purpose!r}")
     env = os.environ if env is None else env
+    server = purpose == "server"
     raw_id = env.get("GITHUB_APP_ID", "").strip()
     if not raw_id:
         raise SettingsError("GITHUB_APP_ID is required (the App's numeric id)")
     if not raw_id.isdigit() or int(raw_id) <= 0:
         raise SettingsError("GITHUB_APP_ID must be a positive whole number")
-    secret = env.get("GITHUB_WEBHOOK_SECRET", "")
-    if not secret:
+    secret = env.get("GITHUB_WEBHOOK_SECRET", "") if server else ""
+    if server and not secret:
         raise SettingsError("GITHUB_WEBHOOK_SECRET is required; the server refuses to start without it")
     private_key = _private_key(env)
     api_url = _url(env, "GITHUB_API_URL", "https://api.github.com")
     tracking = env.get("COC_TRACKING_REPO", "").strip() or None
     if tracking is not None and not _REPO_RE.match(tracking):
         raise SettingsError("COC_TRACKING_REPO must be owner/name")
-    host = env.get("HOST", "").strip() or "0.0.0.0"
-    return Settings(
-        app_id=int(raw_id),
-        private_key=private_key,
-        webhook_secret=secret.encode(),
-        api_url=api_url,
-        graphql_url=graphql_url_for(api_url),
+    # What every purpose reads; the server's own settings are added below, the rest keep their defaults.
+    settings = Settings(app_id=int(raw_id), private_key=private_key, webhook_secret=secret.encode(), api_url=api_url,
+                        graphql_url=graphql_url_for(api_url), tracking_repo=tracking)
+    if not server:
+        return settings
+    return replace(
+        settings,
         database_url=_database_url(env),
-        tracking_repo=tracking,
         dry_run=_flag(env, "COC_DRY_RUN"),
-        host=host,
+        host=env.get("HOST", "").strip() or "0.0.0.0",
         port=_int(env, "PORT", 8080, 0, 65535),
         workers=_int(env, "COC_WORKERS", 16, 1, 256),
     )

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from app.cli.transparency import main
+from app.settings import READS
 from app.text import bundled_template, marker, render
 from app.transparency import (
     Incident,
@@ -298,6 +299,32 @@ def test_bad_arguments_one_line_exit_2(argv, needle, capsys):
 def test_help(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "--since" in out and "csv" in out
+
+
+def test_help_names_the_variables_it_reads_and_no_webhook_secret(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for name in READS["github-reader"]:
+        assert name in out, name
+    assert "GITHUB_WEBHOOK_SECRET" not in out and "no webhook secret" in out
+
+
+def test_runs_without_the_webhook_secret_or_any_server_setting(world, monkeypatch, capsys):
+    # SPEC.md: sub-commands ask only for the settings they use; this one is not a server.
+    monkeypatch.delenv("GITHUB_WEBHOOK_SECRET")
+    for name, value in (("PORT", "not-a-port"), ("COC_WORKERS", "lots"), ("DATABASE_URL", "mysql://x")):
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "--since", "2024-01-01", "--until", "2024-03-31")
+    assert (code, err) == (0, "") and "**4**" in out
+
+
+def test_both_key_variables_set_exit_2_naming_both(world, monkeypatch, capsys, tmp_path):
+    key_file = tmp_path / "key.pem"
+    key_file.write_text(world.private_key_pem)
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(key_file))
+    code, out, err = run(capsys, "--since", "2024-01-01", "--until", "2024-01-31")
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert "GITHUB_PRIVATE_KEY and GITHUB_PRIVATE_KEY_PATH" in err and "PRIVATE KEY-----" not in err
 
 
 def test_missing_environment_exit_2(world, monkeypatch, capsys):

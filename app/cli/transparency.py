@@ -19,16 +19,30 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a valid date: {value!r}") from None
 
 
+# The settings this command reads (app.settings.READS["github-reader"]): it is not a server, so it needs no
+# webhook secret and no database.
+PURPOSE = "github-reader"
+
+ENVIRONMENT = """environment (read only these; no webhook secret, no database):
+  GITHUB_APP_ID          the App's id (required)
+  GITHUB_PRIVATE_KEY     the App's PEM key, inline; or
+  GITHUB_PRIVATE_KEY_PATH
+                         the path of its file (exactly one of the two is required)
+  GITHUB_API_URL         GitHub's REST base (default https://api.github.com)
+  COC_TRACKING_REPO      owner/name of the tracking repository to report on (required)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog=PROG,
-        description="Print a transparency report of the incidents created in the tracking repository between "
-                    "two dates (UTC, both inclusive), read through GitHub with the server's credentials "
-                    "(GITHUB_APP_ID, GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, GITHUB_API_URL, "
-                    "COC_TRACKING_REPO).",
-        epilog="markdown: counts by kind, outcome, month and venue with Mermaid charts, fit to publish (no logins, "
-               "code names or links). csv: the working group's status sheet, one row per incident "
-               "(code_name,date,kind,status,actions_taken,outcome), without logins.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print a transparency report of the incidents created in the tracking repository\n"
+                    "between two dates (UTC, both inclusive), read through GitHub with the App's credentials.",
+        epilog="formats:\n"
+               "  markdown  counts by kind, outcome, month and venue with Mermaid charts, fit to publish\n"
+               "            (no logins, code names or links)\n"
+               "  csv       the working group's status sheet, one row per incident\n"
+               "            (code_name,date,kind,status,actions_taken,outcome), without logins\n\n" + ENVIRONMENT,
     )
     p.add_argument("--since", type=_date, required=True, metavar="YYYY-MM-DD", help="first day of the period (UTC)")
     p.add_argument("--until", type=_date, required=True, metavar="YYYY-MM-DD", help="last day of the period (UTC)")
@@ -53,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..settings import SettingsError, load_settings
 
     try:
-        settings = load_settings()
+        settings = load_settings(purpose=PURPOSE)
     except SettingsError as exc:
         _err(str(exc))
         return 2
