@@ -6,6 +6,8 @@ import concurrent.futures
 import logging
 import time
 import weakref
+from dataclasses import dataclass
+from typing import Any
 
 from gidgethub import routing
 
@@ -14,7 +16,7 @@ from app.commands import Command, has_command_candidate, parse_commands, without
 from app.config import DEFAULTS
 from app.durations import parse_duration
 from app.github import TransientError
-from app.threads import Comment, comment_from_event, is_bot, thread_from_event
+from app.threads import Comment, Thread, comment_from_event, is_bot, thread_from_event
 
 from . import lock, remind
 from .base import CommandCtx, CommandFailed
@@ -162,7 +164,7 @@ async def estimate(event, ctx):
     threshold = heat.DEFAULT_THRESHOLD if threshold is None else max(threshold, CANDIDATE_FLOOR)
     if result.score < threshold:
         return
-    await alert(ctx, gh, thread, config, result, record, threshold)
+    await alert(Heated(ctx, gh, thread, config, result, record, threshold))
 
 
 def _reasons_text(result) -> str:
@@ -170,9 +172,30 @@ def _reasons_text(result) -> str:
     return f"Heat score {result.score:.2f}.\n\nSignals that raised it:\n\n" + ("\n".join(lines) or "- (none named)")
 
 
-async def alert(ctx, gh, thread, config, result, record, threshold: float) -> None:
+@dataclass
+class Heated:
+    """A thread whose estimate crossed its threshold, with what acting on it needs."""
+    ctx: Any
+    gh: Any                 # the thread's installation
+    thread: Thread
+    config: Any             # the thread repository's configuration
+    result: Any             # heat.observe's result for the latest comment
+    record: dict            # the thread's stored heat record
+    threshold: float
+
+    @property
+    def cooldown(self) -> int:
+        return parse_duration(self.config["reminders"]["cooldown"] or DEFAULTS["reminders"]["cooldown"])
+
+    def bot_ctx(self, key: str) -> CommandCtx:
+        """A command context for what the bot does on its own (reminder, automatic lock)."""
+        return CommandCtx(self.ctx.rt, self.gh, self.thread, None, self.config, "conduct-bot", key=key)
+
+
+async def alert(h: Heated) -> None:
+    ctx, thread, config, result = h.ctx, h.thread, h.config, h.result
     now = time.time()
-    cooldown = parse_duration(config["reminders"]["cooldown"] or DEFAULTS["reminders"]["cooldown"])
+    cooldown = h.cooldown
 
     def claim(old):
         old = old or {}
@@ -184,14 +207,14 @@ async def alert(ctx, gh, thread, config, result, record, threshold: float) -> No
 
     n = await ctx.store.update(NS, thread.key, claim, ttl=KEEP)
     if n is not None:
-        await remind_and_record(ctx, gh, thread, config, result, record, n, now)
+        await remind_and_record(h, n, now)
     if config["heat"]["shadow"]:
         return  # shadow mode records and never acts, lock included
     # The lock is claimed on its own, not with the reminder: a thread that keeps heating up after the
     # reminder reaches heat.lock_threshold within reminders.cooldown and must still be locked then.
     lock_at = config["heat"]["lock_threshold"]
     if lock_at is None:  # auto_lock without a lock threshold: only clearly hotter than the reminder's
-        lock_at = max(DEFAULT_LOCK_THRESHOLD, threshold)
+        lock_at = max(DEFAULT_LOCK_THRESHOLD, h.threshold)
     if config["heat"]["auto_lock"] and result.score >= lock_at and not thread.locked:
         def claim_lock(old):
             old = old or {}
@@ -202,11 +225,12 @@ async def alert(ctx, gh, thread, config, result, record, threshold: float) -> No
 
         m = await ctx.store.update(NS, thread.key, claim_lock, ttl=KEEP)
         if m is not None:
-            await auto_lock(ctx, gh, thread, config, f"heat:{thread.key}:lock{m}")
+            await auto_lock(h, f"heat:{thread.key}:lock{m}")
 
 
-async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> None:
+async def remind_and_record(h: Heated, n: int, now: float) -> None:
     """Alert number n: the reminder and the incident (in shadow mode, only a record of them)."""
+    ctx, thread, config, result, record = h.ctx, h.thread, h.config, h.result, h.record
     key = f"heat:{thread.key}:{n}"
     extra = {**ctx.extra, "status": f"heated:{result.score:.2f}"}
     if config["heat"]["shadow"]:
@@ -215,12 +239,11 @@ async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> 
                                                  "signals": [r["signal"] for r in result.reasons]}, ttl=KEEP)
         return
     log.info("heated thread: reminding", extra=extra)
-    cooldown = parse_duration(config["reminders"]["cooldown"] or DEFAULTS["reminders"]["cooldown"])
-    recent = now - (record.get("last_reminder_at") or 0) < cooldown
+    recent = now - (record.get("last_reminder_at") or 0) < h.cooldown
     if config["reminders"]["auto"] and not recent:
         # The same reminder (and repository template) as /coc-remind, posted exactly once per alert;
         # skipped when one (a maintainer's, say) was posted within reminders.cooldown.
-        await remind.run(_bot_ctx(ctx, gh, thread, config, key), None)
+        await remind.run(h.bot_ctx(key), None)
     tracking = await trust.tracking_repo(ctx.rt, config, thread.owner)
     if tracking:
         evidence = [record["hot"][str(i)] for i in result.hot_comments if str(i) in record.get("hot", {})]
@@ -230,14 +253,10 @@ async def remind_and_record(ctx, gh, thread, config, result, record, n, now) -> 
         })
 
 
-def _bot_ctx(ctx, gh, thread, config, key) -> CommandCtx:
-    return CommandCtx(ctx.rt, gh, thread, None, config, "conduct-bot", key=key)
-
-
-async def auto_lock(ctx, gh, thread, config, key) -> None:
+async def auto_lock(h: Heated, key: str) -> None:
     """Lock as too heated, notice first unless lock.notice is false: what /coc-lock too-heated does."""
     cmd = Command("lock", {"duration": None, "reason": "too heated", "note": ""}, 0)
     try:
-        await lock.run_lock(_bot_ctx(ctx, gh, thread, config, key), cmd)
+        await lock.run_lock(h.bot_ctx(key), cmd)
     except CommandFailed as exc:
-        log.warning("automatic lock refused: %s", exc, extra=ctx.extra)
+        log.warning("automatic lock refused: %s", exc, extra=h.ctx.extra)
