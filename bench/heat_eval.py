@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cv", action="store_true",
                     help="skip the cross-validated rows (they refit the model 5 times, a few seconds)")
     ap.add_argument("--no-cli", action="store_true",
-                    help="skip timing the whole `python -m app.heat_cli` process on ~100k comments")
+                    help="skip timing the whole `python -m app heat` process on ~100k comments")
     args = ap.parse_args(argv)
     thr = heat.DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     data = load(Path(args.data_dir))
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def time_cli(data_dir: Path, target: int = 100_000) -> None:
     """Whole-process throughput: the data files concatenated and repeated to
-    about `target` comments, piped through `python -m app.heat_cli FILE`."""
+    about `target` comments, scored by `python -m app heat FILE`."""
     lines: list[str] = []
     n = 0
     for fn in SETS.values():
@@ -153,14 +153,14 @@ def time_cli(data_dir: Path, target: int = 100_000) -> None:
         best = None
         for _ in range(3):
             t0 = time.perf_counter()
-            p = subprocess.run([sys.executable, "-m", "app.heat_cli", tmp.name], cwd=ROOT,
+            p = subprocess.run([sys.executable, "-m", "app", "heat", tmp.name], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             dt = time.perf_counter() - t0
             if p.returncode != 0:
                 print(f"whole process: exit {p.returncode}: {p.stderr.decode()[-300:]}")
                 return
             best = dt if best is None else min(best, dt)
-        print(f"whole process `python -m app.heat_cli FILE`: {n * reps / best:,.0f} comments/s "
+        print(f"whole process `python -m app heat FILE`: {n * reps / best:,.0f} comments/s "
               f"({n * reps} comments, {reps}x the data, best of 3: {best:.2f} s wall, "
               f"{os.cpu_count()} CPUs)")
     finally:

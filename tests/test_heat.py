@@ -1,4 +1,4 @@
-"""Behaviour of the heat estimate (app.heat) and its command line (app.heat_cli).
+"""Behaviour of the heat estimate (app.heat) and its command line (app.heat.cli).
 
 All texts here are written for these tests."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app import heat
-from app.heat import HeatEvent, HeatResult, is_heated, new_state, observe, score_thread
+from app.heat import HeatEvent, HeatResult, clean, is_heated, lexicon, model, new_state, observe, score_thread, signals
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -296,7 +296,7 @@ def test_state_stays_bounded_after_10000_comments():
 # ---------------------------------------------------------------- command line
 
 def run_cli(*args, stdin=""):
-    return subprocess.run([sys.executable, "-m", "app.heat_cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app.heat.cli", *args], input=stdin, capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
 
 
@@ -342,6 +342,18 @@ def test_cli_help_and_bad_arguments(tmp_path):
         assert p.stdout == ""
 
 
+def test_cli_imports_no_web_server():
+    """The command line's throughput depends on starting fast: neither way of running it imports the server."""
+    for module in (["app", "heat"], ["app.heat.cli"]):
+        p = subprocess.run([sys.executable, "-X", "importtime", "-m", *module, "--help"], capture_output=True,
+                           text=True, cwd=ROOT, timeout=60)
+        assert p.returncode == 0, p.stderr
+        imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.splitlines() if line.startswith("import time")}
+        assert "app.heat.batch" in imported      # the estimate itself, and nothing of the server:
+        assert not {m.split(".")[0] for m in imported} & {"aiohttp", "gidgethub", "yaml", "markdown_it"}, module
+        assert not {"app.server", "app.store", "handlers"} & imported, module
+
+
 def test_cli_malformed_line_is_reported_and_the_rest_processed():
     stdin = "\n".join([
         json.dumps({"id": 1, "comments": [{"body": "fine"}]}),
@@ -358,7 +370,7 @@ def test_cli_malformed_line_is_reported_and_the_rest_processed():
     assert "Traceback" not in p.stderr
 
 
-# ---------------------------------------------------------------- fast paths, same results
+# ---------------------------------------------------------------- one definition: fast forms, training, scoring
 
 def _random_texts(seed: int, pieces: list[str], count: int, longest: int = 30) -> list[str]:
     import random
@@ -368,7 +380,7 @@ def _random_texts(seed: int, pieces: list[str], count: int, longest: int = 30) -
 
 def test_fast_cleaning_patterns_match_their_definitions():
     import re
-    ref = {k: re.compile(v) for k, v in heat.REFERENCE_PATTERNS.items()}
+    ref = {k: re.compile(v) for k, v in clean.REFERENCE_PATTERNS.items()}
     families = {
         "fence": ["```", "````", "~~~", "~~~~", "\n", " ", "  ", "   ", "    ", "\t", "a", "`", "~", "\n\n", "x```"],
         "quote": [">", "\n", " ", "  ", "   ", "    ", "a", "\t", "\r", "\u2028", "\n>"],
@@ -380,17 +392,16 @@ def test_fast_cleaning_patterns_match_their_definitions():
     }
     for seed, (family, pieces) in enumerate(families.items()):
         for t in _random_texts(seed, pieces, 3000) + HOSTILE + TECHNICAL:
-            assert heat._fence_sub(t) == ref["fence"].sub("\n", t), repr(t)
-            assert heat._quote_sub(t) == ref["quote"].sub("", t), repr(t)
-            assert heat._HTML_FAST_RE.sub(" ", t) == ref["html"].sub(" ", t), repr(t)
-            assert heat._html_sub(t) == ref["html"].sub(" ", t), repr(t)
-            assert heat._INLINE_CODE_FAST_RE.sub(" ", t) == ref["inline_code"].sub(" ", t), repr(t)
+            assert clean._fence_sub(t) == ref["fence"].sub("\n", t), repr(t)
+            assert clean._quote_sub(t) == ref["quote"].sub("", t), repr(t)
+            assert clean._HTML_FAST_RE.sub(" ", t) == ref["html"].sub(" ", t), repr(t)
+            assert clean._html_sub(t) == ref["html"].sub(" ", t), repr(t)
+            assert clean._INLINE_CODE_FAST_RE.sub(" ", t) == ref["inline_code"].sub(" ", t), repr(t)
             m = ref["wrote"].search(t)
-            assert heat._wrote_search(t) == (m.start() if m else -1), repr(t)
-            if family == "punct":   # the substring tests in comment_signals
-                q = "?" in t
-                fast = ("!" in t and ("!!" in t or (q and ("!?" in t or "?!" in t)))) or (q and "??" in t)
-                assert fast == bool(ref["punct_pair"].search(t)), repr(t)
+            assert clean._wrote_search(t) == (m.start() if m else -1), repr(t)
+            if family == "punct":   # the substring tests of comment_signals
+                runs = len(re.findall(r"[!?]{3,}|!!", t)) if re.search(signals.PUNCT_PAIR, t) else 0
+                assert signals._exclamations(t) == runs, repr(t)
 
 
 def test_shouting_pre_check_never_hides_a_run():
@@ -398,11 +409,11 @@ def test_shouting_pre_check_never_hides_a_run():
               ".", ",", "a", "é", "1", "\ud800", "'", "''"]
     seen = 0
     for t in _random_texts(7, pieces, 20000, 40):
-        assert heat._caps_runs(t) == heat._CAPS_RUN_RE.findall(t), repr(t)
-        runs = [r for r in heat._CAPS_RUN_RE.findall(t) if len(r) - r.count(" ") >= 14]
+        assert signals._caps_runs(t) == signals._CAPS_RUN_RE.findall(t), repr(t)
+        runs = [r for r in signals._CAPS_RUN_RE.findall(t) if len(r) - r.count(" ") >= 14]
         if runs:
             seen += 1
-            assert t.encode("utf-8", "ignore").translate(heat._RUN_TABLE, b" ").find(heat._RUN_MIN) >= 0, repr(t)
+            assert t.encode("utf-8", "ignore").translate(signals._RUN_TABLE, b" ").find(signals._RUN_MIN) >= 0, repr(t)
     assert seen > 100
 
 
@@ -410,43 +421,79 @@ def test_flat_foreign_pattern_matches_the_grouped_one():
     import re
     pats = json.loads(heat.MODEL_PATH.read_text(encoding="utf-8"))["lexicon"]["other_language_profanity"]
     grouped = re.compile("|".join(f"(?:{p})" for p in pats))
-    flat = heat._m().foreign_re
+    flat = model.current().lexicon.foreign_re
     words = [w for p in pats for w in p.split("|")]
     for t in _random_texts(3, words + [" ", "x", "é", "де", "你"], 3000, 12):
         assert flat.findall(t) == grouped.findall(t), t
-    assert heat._foreign_re(["a(", ")b"]).pattern == "(?:a()|(?:)b)"      # not whole regexes: grouped
+    assert lexicon._foreign_re(["a(", ")b"]).pattern == "(?:a()|(?:)b)"      # not whole regexes: grouped
 
 
-def test_score_thread_equals_folding_observe_on_varied_threads():
+def _synthetic_threads(count: int = 80) -> list[dict]:
+    """Threads in the command line's format (as the training data is) that reach every feature: hostile,
+    technical and calm comments, code and quotes, shouting, mentions, authors trading replies, newcomers,
+    bursts and slow paces, reactions, and absent or odd values."""
     import random
     rng = random.Random(11)
-    bodies = HOSTILE + TECHNICAL + SHARP + MILD + ["", "LGTM", "WHY IS THIS STILL BROKEN?!?! FIX IT NOW PLEASE"]
-    for _ in range(60):
-        k = rng.randint(1, 25)
+    bodies = HOSTILE + TECHNICAL + SHARP + MILD + [
+        "", None, "LGTM", "WHY IS THIS STILL BROKEN?!?! FIX IT NOW PLEASE", "@ann you are an idiot, @bob too",
+        "I'm an idiot, sorry: the garbage collection flag was off.", "Here:\n\n```\nshut up, moron\n```\n\nthanks",
+        "> you are a moron\n\nPlease keep it civil, this is a code of conduct matter.", "Seriously??? Again!!",
+        "Thanks! " * 40, "Ceci est ridicule, merde.", "这个问题很傻逼", "You people never listen. Locking this thread.",
+    ]
+    threads = []
+    for k in range(count):
         comments = []
-        for i in range(k):
+        for i in range(rng.randint(1, 25)):
             c = {"body": rng.choice(bodies), "author": rng.choice(["ann", "bob", "cy", None]),
                  "author_association": rng.choice(["NONE", "MEMBER", "FIRST_TIME_CONTRIBUTOR", None]),
                  "created_at": rng.choice([ts(i * rng.choice([1, 7, 90])), None, "junk", 1.7e9 + i * 60])}
             if rng.random() < 0.2:
                 c["reactions"] = {"-1": rng.randint(0, 3), "confused": rng.randint(0, 2)}
             comments.append(c)
+        threads.append({"id": f"synthetic/{k}", "label": False, "comments": comments})
+    return threads
+
+
+def _shared_threads() -> list[dict]:
+    """Every thread of the development data in ../shared/heat, when it is there (a clone has none)."""
+    data = ROOT.parent / "shared" / "heat"
+    return [json.loads(line) for path in sorted(data.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_training_and_scoring_compute_the_same_features():
+    """tools/build_heat_model.py fits the weights on the features it computes; the server (observe, one event
+    at a time, its state stored as JSON in between) and the command line (score_thread) score with theirs.
+    Same comments, same features, same scores, to the last bit."""
+    from app.heat.features import sigmoid
+    from tools import build_heat_model as build
+
+    threads = _synthetic_threads() + _shared_threads()
+    mdl = model.current()
+    trained = build.thread_vectors(threads)
+    assert len(trained) == len(threads)
+    for t, features in zip(threads, trained):
         st = None
-        for i, c in enumerate(comments):
-            st, res = observe(st, HeatEvent(body=c["body"], author=c["author"],
-                                            author_association=c["author_association"],
-                                            created_at=c["created_at"], comment_id=i, reactions=c.get("reactions")))
-        fast = score_thread(comments)
-        assert (fast.score, fast.reasons, fast.hot_comments) == (res.score, res.reasons, res.hot_comments)
+        for i, c in enumerate(t["comments"]):
+            event = HeatEvent(body=c["body"], author=c["author"], author_association=c["author_association"],
+                              created_at=c["created_at"], comment_id=i, reactions=c.get("reactions"))
+            st, res = observe(json.loads(json.dumps(st)), event)
+        assert heat.thread_features(st, mdl) == features, t["id"]
+        cli = score_thread(t["comments"])
+        assert (cli.score, cli.reasons, cli.hot_comments) == (res.score, res.reasons, res.hot_comments), t["id"]
+        assert cli.score == round(sigmoid(mdl.thread_logit(features)), 4), t["id"]
         # HeatEvents and dicts mixed in one thread
         mixed = [HeatEvent(body=c["body"], author=c["author"], author_association=c["author_association"],
                            created_at=c["created_at"], reactions=c.get("reactions")) if j % 3 == 0 else c
-                 for j, c in enumerate(comments)]
-        assert score_thread(mixed) == score_thread(comments)
+                 for j, c in enumerate(t["comments"])]
+        assert score_thread(mixed) == cli, t["id"]
+    # the comment-level training examples: the signals the estimate computes for the same text
+    single = [{"comments": [c]} for t in threads[:20] for c in t["comments"]]
+    assert build.comment_vectors(single) == [heat.comment_signals(t["comments"][0]["body"]) for t in single]
 
 
 def test_cli_fast_json_reading_matches_json():
-    from app import heat_cli
+    from app.heat import cli as heat_cli
     lines = [
         {"id": 1, "comments": [{"body": "You are a complete idiot, shut up."}]},
         {"id": 18446744073709551616, "comments": [{"body": "ok"}]},

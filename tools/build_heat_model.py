@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuild app/data/heat_model.json (lexicon + weights + default threshold).
+"""Rebuild app/heat/heat_model.json (lexicon + weights + default threshold).
 
     python tools/build_heat_model.py [DATA_DIR] [--out PATH]
 
@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import heat  # noqa: E402
+from app.heat.batch import thread_state  # noqa: E402
+from app.heat.features import sharpness  # noqa: E402
 
 HOLDOUT_PERCENT = 40
 TARGET_PRECISION = 0.875   # the target is 0.80 on unseen threads; keep a margin
@@ -381,16 +383,9 @@ def logistic_fit(xs, ys, l2, names, nonneg=(), fixed=None, sample_w=None, iters=
 
 
 def thread_vectors(threads: list[dict]) -> list[list[float]]:
-    from app.heat import HeatEvent, _m, _update, new_state
-    mdl = _m()
-    vecs = []
-    for t in threads:
-        st = new_state()
-        for i, c in enumerate(t["comments"]):
-            _update(st, HeatEvent("created", c.get("body") or "", c.get("author"),
-                                  c.get("author_association"), c.get("created_at"), i, None), mdl)
-        vecs.append(heat.thread_features(st))
-    return vecs
+    """The features (THREAD_FEATURES) of each thread, computed as the estimate computes them."""
+    mdl = heat.model.current()
+    return [heat.thread_features(thread_state(t["comments"], mdl), mdl) for t in threads]
 
 
 def comment_vectors(threads: list[dict]) -> list[list[float]]:
@@ -509,13 +504,12 @@ def calm_logit(threads: list[dict]) -> float:
     logit as recent_heat averages it) over the comments of the (training) PR
     threads -- what a typical comment in a discussion scores.  Uses the
     comment weights of the model in use."""
-    mdl = heat._m()
+    mdl = heat.model.current()
     zs = []
     for t in threads:
         for c in t["comments"]:
-            x = heat.comment_signals(c.get("body") or "", mdl)
-            z = mdl.comment_bias + sum(a * b for a, b in zip(mdl.comment_w, x))
-            zs.append(heat._sharpness(z, x, mdl))
+            x = heat.comment_signals(c.get("body") or "", mdl.lexicon)
+            zs.append(sharpness(mdl.comment_logit(x), x, mdl))
     zs.sort()
     if not zs:
         return -3.5
@@ -535,7 +529,7 @@ def roc_auc(scores, labels) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data_dir", nargs="?", default=str(ROOT.parent / "shared" / "heat"))
-    ap.add_argument("--out", default=str(ROOT / "app" / "data" / "heat_model.json"))
+    ap.add_argument("--out", default=str(heat.MODEL_PATH))
     args = ap.parse_args(argv)
     data = load(Path(args.data_dir))
     model = fit(data)

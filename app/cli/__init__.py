@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if command is None:
         return _server(rest)
     if command == "heat":
-        from ..heat_cli import main as heat_main
+        from ..heat.cli import main as heat_main
 
         return heat_main(rest)
     if command == "demo":

@@ -19,6 +19,9 @@ and the exit status is 2.  Bad arguments: one line on stderr, exit 2.
 
 Large inputs are scored by worker processes (one per CPU, up to 4) with the
 output order kept; `--jobs 1` forces a single process.
+
+`python -m app.heat.cli` runs the same without the rest of the command line;
+neither imports the web server.
 """
 from __future__ import annotations
 
@@ -28,7 +31,8 @@ import os
 import sys
 from collections.abc import Iterator
 
-from app import heat
+from . import model
+from .batch import score_thread
 
 PROG = "python -m app heat"
 _dumps = json.JSONEncoder(check_circular=False).encode
@@ -73,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON Lines file to read, or - for standard input (default)")
     p.add_argument("--threshold", type=_threshold, default=None, metavar="X",
                    help="score from 0 to 1 at which a thread counts as heated "
-                        f"(default: the model's, {heat.DEFAULT_THRESHOLD})")
+                        f"(default: the model's, {model.bundled().threshold})")
     p.add_argument("--jobs", type=_jobs, default=0, metavar="N",
                    help="worker processes for large inputs (default 0: automatic; 1: no workers)")
     return p
@@ -151,7 +155,7 @@ def _score_record(rec, threshold: float, fast: bool) -> tuple[str | None, str | 
             if type(r) is dict and (_big_float(r.get("-1")) or _big_float(r.get("confused"))):
                 return _FALLBACK
     try:
-        res = heat.score_thread(comments)
+        res = score_thread(comments)
     except Exception as e:   # never one odd thread stopping the run
         return None, f"could not be scored ({type(e).__name__})"
     tid = rec.get("id")
@@ -227,7 +231,7 @@ def _file_units(fh, path: str, threshold: float, size: int) -> Iterator[tuple]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    threshold = heat.DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    threshold = model.bundled().threshold if args.threshold is None else args.threshold
     units: Iterator[tuple]
     if args.file == "-":
         src = sys.stdin.buffer
