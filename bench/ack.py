@@ -132,7 +132,12 @@ async def throughput(url: str, templates: list[dict], n: int, concurrency: int) 
 
 async def steady(url: str, templates: list[dict], rate: float, seconds: float) -> tuple[list[float], int]:
     n = int(rate * seconds)
-    reqs = [request_for(templates[i % len(templates)]) for i in range(n)]
+    return await paced(url, [request_for(templates[i % len(templates)]) for i in range(n)], rate)
+
+
+async def paced(url: str, reqs: list[tuple[bytes, dict]], rate: float) -> tuple[list[float], int]:
+    """Send the deliveries at RATE per second, each as soon as its time comes: (latencies, answers other
+    than 202)."""
     latencies: list[float] = []
     bad = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as s:

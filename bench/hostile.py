@@ -23,12 +23,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from ack import drained, free_port, payloads, pct, signed, start_bot, steady, wait_up  # noqa: E402
+from ack import drained, free_port, paced, payloads, pct, signed, start_bot, steady, wait_up  # noqa: E402
 
 from tests.hostile import hostile_comments  # noqa: E402
 
@@ -68,19 +66,7 @@ def hostile_requests(fake, comments: dict[str, str], count: int) -> list[tuple[b
 
 async def send(url: str, reqs: list[tuple[bytes, dict]], rate: float) -> None:
     """The deliveries at RATE per second (answers are not measured)."""
-    async with aiohttp.ClientSession() as s:
-        async def one(body, headers):
-            async with s.post(url, data=body, headers=headers) as r:
-                await r.read()
-
-        start = time.perf_counter()
-        tasks = []
-        for i, (body, headers) in enumerate(reqs):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(body, headers)))
-        await asyncio.gather(*tasks)
+    await paced(url, reqs, rate)
 
 
 def measure(url: str, rate: float, seconds: float) -> tuple[list[float], int]:
