@@ -31,6 +31,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+from ..cli import OneLineParser
 from . import model
 from .batch import score_thread
 
@@ -38,12 +39,6 @@ PROG = "python -m app heat"
 _dumps = json.JSONEncoder(check_circular=False).encode
 _quote = json.encoder.encode_basestring_ascii
 BLOCK = 1 << 18      # bytes of input per work unit
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:   # one clear line, exit 2
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(2)
 
 
 def _threshold(v: str) -> float:
@@ -67,7 +62,7 @@ def _jobs(v: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OneLineParser(
         prog=PROG,
         description="Score discussion threads (JSON Lines) with the same heat estimate the server uses.",
         epilog='Input lines: {"id", "comments": [{"author", "author_association", "created_at", "body"}]}. '
