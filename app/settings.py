@@ -131,7 +131,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, purpose: Purpose = "s
     """
     if purpose not in READS:
         raise ValueError(f"unknown settings purpose {purpose!r}")
-    env = os.environ if env is None else env
+    env = environment() if env is None else env
     server = purpose == "server"
     raw_id = env.get("GITHUB_APP_ID", "").strip()
     if not raw_id:
@@ -159,3 +159,98 @@ def load_settings(env: Mapping[str, str] | None = None, *, purpose: Purpose = "s
         port=_int(env, "PORT", 8080, 0, 65535),
         workers=_int(env, "COC_WORKERS", 16, 1, 256),
     )
+
+# --------------------------------------------------------------------------- .env
+
+DOTENV = ".env"
+KEY_NAMES = ("GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class DotenvError(ValueError):
+    """A `.env` that cannot be read; the message names the line, never its value."""
+
+
+def _unquote_double(text: str) -> str:
+    return re.sub(r'\\(["\\])', r"\1", text)
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """KEY=VALUE lines: blank lines and `#` comments skipped, `export ` allowed before KEY; a value in single
+    quotes is taken as written, one in double quotes may span lines (`\\"` and `\\\\` unescaped); an unquoted
+    value ends before ` #`. A later line wins over an earlier one."""
+    values: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        number, line = i + 1, lines[i].strip()
+        i += 1
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export ") or line.startswith("export\t"):
+            line = line[len("export"):].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not _ENV_NAME.match(key):
+            raise DotenvError(f"{DOTENV} line {number} is not KEY=VALUE")
+        value = value.strip()
+        if value[:1] == "'":
+            end = value.find("'", 1)
+            if end < 0:
+                raise DotenvError(f"{DOTENV} line {number} ({key}): the closing ' is missing")
+            value = value[1:end]
+        elif value[:1] == '"':
+            body = value[1:]
+            while True:
+                end = _closing_quote(body)
+                if end >= 0:
+                    value = _unquote_double(body[:end])
+                    break
+                if i >= len(lines):
+                    raise DotenvError(f'{DOTENV} line {number} ({key}): the closing " is missing')
+                body += "\n" + lines[i]
+                i += 1
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def _closing_quote(text: str) -> int:
+    """Index of the first `"` not escaped by a backslash, or -1."""
+    escaped = False
+    for index, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            return index
+    return -1
+
+
+def merge_env(environ: Mapping[str, str], dotenv: Mapping[str, str]) -> dict[str, str]:
+    """`.env` under the environment: a non-empty environment variable wins. The key is one setting given by
+    either of two variables, so a key in the environment replaces both of `.env`'s (never "both are set")."""
+    merged = {k: v for k, v in dotenv.items()}
+    if any(environ.get(name, "").strip() for name in KEY_NAMES):
+        for name in KEY_NAMES:
+            merged.pop(name, None)
+    merged.update({k: v for k, v in environ.items() if v.strip()})
+    return merged
+
+
+def environment(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The settings' source: the environment over `.env` in the working directory (written by
+    `python -m app register`), so the server and doctor work from that file alone."""
+    environ = os.environ if environ is None else environ
+    path = (cwd or Path.cwd()) / DOTENV
+    if not path.is_file():
+        return dict(environ)
+    try:
+        dotenv = parse_dotenv(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{DOTENV}: cannot read {path} ({exc.__class__.__name__})") from None
+    except DotenvError as exc:
+        raise SettingsError(str(exc)) from None
+    return merge_env(environ, dotenv)

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from app.fakegithub.server import generate_private_key_pem
 from app.server import NO_TRACKING_REPO, log_start
 from app.settings import READS, SettingsError, graphql_url_for, load_settings
 from tests.harness import ROOT, BotProcess, bot_env
@@ -199,3 +200,23 @@ def test_the_distribution_lists_every_package_and_an_spdx_licence():
                for r in project["build-system"]["requires"])
     for pattern in project["project"].get("license-files", []):
         assert list(ROOT.glob(pattern)), pattern
+
+
+def test_the_server_reads_dotenv_under_the_environment(tmp_path, monkeypatch):
+    """`python -m app register` writes .env; the server then works from that file alone, and the
+    environment wins over it."""
+    key = generate_private_key_pem().replace("\n", "\\n")
+    (tmp_path / ".env").write_text(f"# written by register\nGITHUB_APP_ID=41\nGITHUB_WEBHOOK_SECRET=s3cret\n"
+                                   f"GITHUB_PRIVATE_KEY={key}\nCOC_TRACKING_REPO=psf-coc/incidents\n")
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_APP_ID", "GITHUB_WEBHOOK_SECRET", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH",
+                 "COC_TRACKING_REPO"):
+        monkeypatch.delenv(name, raising=False)
+    s = load_settings()
+    assert (s.app_id, s.webhook_secret, s.tracking_repo) == (41, b"s3cret", "psf-coc/incidents")
+    assert "BEGIN" in s.private_key
+    monkeypatch.setenv("GITHUB_APP_ID", "42")
+    assert load_settings().app_id == 42
+    (tmp_path / ".env").write_text("GITHUB_APP_ID=41\nthis is not a setting\n")
+    with pytest.raises(SettingsError, match="line 2"):
+        load_settings()

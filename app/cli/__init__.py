@@ -37,6 +37,10 @@ commands:
   transparency-report   print an anonymous report of incidents from the tracking repository
   jobs [retry ID|--all-failed]
                         list failed, waiting and scheduled jobs; re-queue failed ones
+  register [--port PORT] [--org ORG]
+                        create the GitHub App from app.yml (GitHub's manifest flow) and write .env
+  doctor                check a deployment: settings, the App's key, installations' permissions,
+                        the tracking repository (private, App installed); prints a checklist
 """
 
 
@@ -91,5 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         from .jobs import main as jobs_main
 
         return jobs_main(rest)
+    if command == "register":
+        from .register import main as register_main
+
+        return register_main(rest)
+    if command == "doctor":
+        from .doctor import main as doctor_main
+
+        return doctor_main(rest)
     print(f"error: unknown command {command!r} (try --help)", file=sys.stderr)
     return 2
