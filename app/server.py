@@ -5,6 +5,7 @@ import asyncio
 import gc
 import hmac
 import logging
+import os
 import time
 
 import orjson
@@ -131,12 +132,25 @@ NO_TRACKING_REPO = ("COC_TRACKING_REPO is not set: reports cannot be filed unles
                     ".github/coc.yml (in its .github repository) names tracking_repo")
 
 
+RELATIVE_DATABASE = ("DATABASE_URL is relative to the working directory: the database (queue, timed actions, "
+                     "incident index) is {where}; set DATABASE_URL=sqlite:////ABSOLUTE/PATH on a persistent disk")
+
+
 def log_start(settings) -> None:
     """What an operator should know at start: where the server listens, and what its settings leave undone."""
     log.info("conduct-bot listening on %s:%d%s", settings.host, settings.port, " (dry run)" if settings.dry_run else "")
     if not settings.tracking_repo:
         # Not an error: each organisation may name its tracking repository in its .github repository.
         log.warning(NO_TRACKING_REPO)
+    if settings.database_url.startswith("sqlite:///"):
+        path = settings.database_url[len("sqlite:///"):]
+        where = os.path.abspath(path)
+        if not os.path.isabs(path):
+            # SPEC's default is relative: say where that puts the queue, so a server started from / or from a
+            # wiped directory does not lose it unnoticed.
+            log.warning(RELATIVE_DATABASE.format(where=where))
+        else:
+            log.info("database: %s", where)
 
 
 def serve(settings) -> None:

@@ -169,14 +169,25 @@ def test_server_without_tracking_repository_warns_once_at_start(fake, tmp_path, 
     assert warnings[0]["msg"] == NO_TRACKING_REPO
 
 
-def test_server_with_tracking_repository_does_not_warn(caplog):
+def test_server_with_tracking_repository_does_not_warn(caplog, tmp_path):
+    db = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     with caplog.at_level(logging.INFO, logger="conduct_bot.server"):
-        log_start(load_settings(good_env(COC_TRACKING_REPO="psf-coc/incidents")))
+        log_start(load_settings(good_env(COC_TRACKING_REPO="psf-coc/incidents", DATABASE_URL=db)))
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="conduct_bot.server"):
-        log_start(load_settings(good_env()))
+        log_start(load_settings(good_env(DATABASE_URL=db)))
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [NO_TRACKING_REPO]
+
+
+def test_a_relative_database_path_is_named_at_start(caplog, tmp_path, monkeypatch):
+    """SPEC's default database is relative to the working directory: the server says where that is."""
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level(logging.INFO, logger="conduct_bot.server"):
+        log_start(load_settings(good_env(COC_TRACKING_REPO="psf-coc/incidents")))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(tmp_path / "conduct-bot.sqlite3") in warnings[0]
+    assert "persistent disk" in warnings[0]
 
 
 def test_the_distribution_lists_every_package_and_an_spdx_licence():
