@@ -213,3 +213,12 @@ def test_an_operator_retries_a_failed_job_beside_the_running_server(fake, bot, t
     wait_until(lambda: bot.job(job_id)["state"] == "done", 10, "the job to finish")
     assert bot.job(job_id)["attempts"] == 1
     assert jobs_cli(db)[1] == "No failed, waiting or scheduled jobs.\n"
+
+
+def test_the_database_is_named_by_dotenv_as_for_the_server(q, tmp_path):
+    """`python -m app register` writes .env; `jobs`, run where the server runs, reads DATABASE_URL there too."""
+    where = tmp_path / "service"
+    where.mkdir()
+    (where / ".env").write_text(f"GITHUB_APP_ID=1\nDATABASE_URL=sqlite:///{q.path}\n")
+    code, out, err = jobs_cli(None, cwd=where)
+    assert (code, err) == (0, "") and "failed" in out

@@ -108,7 +108,8 @@ def render(jobs: list[dict]) -> str:
 # --------------------------------------------------------------------------- the store, opened beside a server
 
 def database_path(env) -> str:
-    """The SQLite file named by DATABASE_URL (the only setting this command reads)."""
+    """The SQLite file named by DATABASE_URL (the only setting this command reads; from the environment over
+    `.env` in the working directory, as the server reads it)."""
     url = (env.get("DATABASE_URL") or "").strip() or DEFAULT_DATABASE_URL
     if url.startswith(("postgresql://", "postgres://")):
         raise JobsError("DATABASE_URL: PostgreSQL storage is not available in this version; use sqlite:///PATH")
@@ -199,7 +200,7 @@ def _err(message: str) -> None:
 
 
 def main(argv: list[str] | None = None, env=None) -> int:
-    import os
+    from ..settings import SettingsError, environment
 
     parser = build_parser()
     try:
@@ -208,7 +209,10 @@ def main(argv: list[str] | None = None, env=None) -> int:
             parser.error("ID and --all-failed go with retry: retry ID or retry --all-failed")
         if args.command == "retry" and (args.id is None) == (not args.all_failed):
             parser.error("retry takes a job ID or --all-failed (one of them)")
-        path = database_path(os.environ if env is None else env)
+        path = database_path(environment() if env is None else env)  # the environment over .env, as the server
+    except SettingsError as exc:
+        _err(str(exc))
+        return 2
     except SystemExit as exc:  # --help (0) or a bad argument (2, already reported in one line)
         return int(exc.code or 0)
     except JobsError as exc:
