@@ -169,7 +169,9 @@ async def estimate(event, ctx):
 
 def _reasons_text(result) -> str:
     lines = [f"- {r['signal']} (weight {r['weight']:.2f}): {r.get('detail', '')}" for r in result.reasons]
-    return f"Heat score {result.score:.2f}.\n\nSignals that raised it:\n\n" + ("\n".join(lines) or "- (none named)")
+    return (f"Heat score {result.score:.2f} (0 calm, 1 heated).\n\nSignals that raised it, strongest first (a "
+            "signal's weight is what it adds to the score's log-odds: 1 multiplies the odds of \"heated\" by about "
+            "2.7, 2 by about 7.4):\n\n" + ("\n".join(lines) or "- (none named)"))
 
 
 @dataclass
