@@ -217,6 +217,33 @@ class BotThread(Deliverer):
         return self.call(go())
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s: what an operator's service manager does."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+_OTHER_KEYS: list[str] = []
+
+
+def new_private_key_pem() -> str:
+    """A valid RSA key that is not the fake App's (app.fakegithub.server.generate_private_key_pem() returns the
+    one key of this process, the fake's own); made once per test process."""
+    if not _OTHER_KEYS:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        _OTHER_KEYS.append(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()).decode())
+    return _OTHER_KEYS[0]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -258,13 +285,8 @@ class BotProcess(Deliverer):
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc:
+            stop_process(self.proc)
 
     def logs(self) -> str:
         try:

@@ -14,23 +14,7 @@ from app.cli.doctor import REQUIRED_EVENTS, REQUIRED_PERMISSIONS, missing_grants
 from app.fakegithub.model import DEFAULT_APP_EVENTS, DEFAULT_APP_PERMISSIONS
 from app.settings import DotenvError, merge_env, parse_dotenv
 from tests.conftest import TRACKING
-from tests.harness import ROOT, SECRET, bot_env
-
-_OTHER_KEY: str | None = None
-
-
-def other_key() -> str:
-    """A valid RSA key that is not the App's. (app.fakegithub.server.generate_private_key_pem() returns the one
-    key of this process, which is the fake's own, so a second key is made here.)"""
-    global _OTHER_KEY
-    if _OTHER_KEY is None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        _OTHER_KEY = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                       serialization.NoEncryption()).decode()
-    return _OTHER_KEY
+from tests.harness import ROOT, SECRET, bot_env, new_private_key_pem
 
 
 def secrets_of(fake, *keys: str) -> list[str]:
@@ -93,7 +77,7 @@ def test_a_tracking_repository_that_is_not_private_fails_by_name(fake, tmp_path,
 
 
 def test_a_key_github_does_not_accept_fails_and_says_so(fake, tmp_path):
-    key = other_key()
+    key = new_private_key_pem()
     code, lines, _ = doctor(fake, tmp_path, env=bot_env(fake, tmp_path / "bot.sqlite3", GITHUB_PRIVATE_KEY=key),
                             keys=(key,))
     assert code == 1

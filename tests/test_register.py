@@ -23,7 +23,7 @@ import yaml
 from app.cli.register import build_manifest, new_app_url, web_url_for
 from app.fakegithub import FakeGitHub
 from app.settings import load_settings
-from tests.harness import ROOT, wait_until
+from tests.harness import ROOT, stop_process, wait_until
 
 APP_YML = yaml.safe_load((ROOT / "app.yml").read_text())
 URL_RE = re.compile(r"http://127\.0\.0\.1:\d+/")
@@ -68,13 +68,7 @@ class Register:
         return self.proc.wait(timeout)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
 
 @pytest.fixture

@@ -13,25 +13,11 @@ import pytest
 from app.fakegithub.server import generate_private_key_pem
 from app.server import NO_TRACKING_REPO, log_start
 from app.settings import READS, SettingsError, graphql_url_for, load_settings
-from tests.harness import ROOT, BotProcess, bot_env
-
-KEY = None
-
-
-def _key():
-    global KEY
-    if KEY is None:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        KEY = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode()
-    return KEY
+from tests.harness import ROOT, BotProcess, bot_env, new_private_key_pem
 
 
 def good_env(**over):
-    env = {"GITHUB_APP_ID": "42", "GITHUB_PRIVATE_KEY": _key(), "GITHUB_WEBHOOK_SECRET": "s3cret-value"}
+    env = {"GITHUB_APP_ID": "42", "GITHUB_PRIVATE_KEY": new_private_key_pem(), "GITHUB_WEBHOOK_SECRET": "s3cret-value"}
     env.update(over)
     return {k: v for k, v in env.items() if v is not None}
 
@@ -56,10 +42,10 @@ def test_enterprise_server_graphql_endpoint():
 
 def test_key_from_file_and_escaped_newlines(tmp_path):
     path = tmp_path / "key.pem"
-    path.write_text(_key())
+    path.write_text(new_private_key_pem())
     s = load_settings(good_env(GITHUB_PRIVATE_KEY=None, GITHUB_PRIVATE_KEY_PATH=str(path)))
     assert "PRIVATE KEY" in s.private_key
-    s = load_settings(good_env(GITHUB_PRIVATE_KEY=_key().replace("\n", "\\n")))
+    s = load_settings(good_env(GITHUB_PRIVATE_KEY=new_private_key_pem().replace("\n", "\\n")))
     assert s.private_key.count("\n") > 5
 
 
@@ -103,7 +89,7 @@ def test_server_refuses_to_start_with_one_line(over, name, tmp_path):
 
 def test_both_key_variables_set_is_one_clear_error(tmp_path):
     path = tmp_path / "key.pem"
-    path.write_text(_key())
+    path.write_text(new_private_key_pem())
     with pytest.raises(SettingsError) as err:
         load_settings(good_env(GITHUB_PRIVATE_KEY_PATH=str(path)))
     message = str(err.value)
@@ -116,7 +102,7 @@ def test_both_key_variables_set_is_one_clear_error(tmp_path):
 
 def test_server_with_both_key_variables_stops_with_one_line(tmp_path):
     path = tmp_path / "key.pem"
-    path.write_text(_key())
+    path.write_text(new_private_key_pem())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "COC_"))}
     env.update(good_env(GITHUB_PRIVATE_KEY_PATH=str(path)))
     env.update(DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3", HOST="127.0.0.1", PORT="0")

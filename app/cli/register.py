@@ -119,23 +119,11 @@ def write_private(path: Path, text: str, *, force: bool) -> None:
     with it, the file is replaced atomically (the new one is 0600 from its first byte)."""
     data = text.encode()
     if not force:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _write_new(path, data)
         return
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _write_new(tmp, data)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -143,6 +131,17 @@ def write_private(path: Path, text: str, *, force: bool) -> None:
         except OSError:
             pass
         raise
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create PATH (never an existing file or symlink) readable by its owner only, and write DATA durably."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _exists(path: Path) -> bool:
