@@ -1,11 +1,14 @@
 """Shared shape of a command run: who ran it, on which thread, how to answer, what to record."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 import gidgethub
 
+from app import offload
+from app.commands import THREAD_COMMANDS, parse_commands
 from app.effects import once, post_comment_once
 from app.text import bundled_template, render
 from app.threads import Comment, Thread
@@ -21,6 +24,16 @@ class Outcome:
     record: bool = True              # recorded in the tracking repository
     evidence: list[dict] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
+
+
+async def commands_of(event, body: str, allowed: frozenset[str] = THREAD_COMMANDS) -> list:
+    """parse_commands(body, allowed), in a worker process, once per delivery: the command runner and the heat
+    estimate both need it for the same comment, and a hostile comment's parse is the costliest work there is."""
+    memo = event.__dict__.setdefault("_conduct_bot_parsed", {})
+    key = (body, allowed)
+    if key not in memo:
+        memo[key] = asyncio.ensure_future(offload.run(parse_commands, body, allowed))
+    return await asyncio.shield(memo[key])
 
 
 MAX_COMMANDS = 10      # commands of one comment that run; the reply names the rest

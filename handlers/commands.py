@@ -6,8 +6,8 @@ import time
 import gidgethub
 from gidgethub import routing
 
-from app import incidents, offload, trust
-from app.commands import THREAD_COMMANDS, Command, CommandError, has_command_candidate, parse_commands
+from app import incidents, trust
+from app.commands import THREAD_COMMANDS, Command, CommandError, has_command_candidate
 from app.effects import once
 from app.permissions import at_least, role
 from app.text import bundled_template, code_span, marker, neutralise, render
@@ -15,7 +15,7 @@ from app.threads import comment_from_event, is_bot, thread_from_event
 
 from . import block, hide, limit, lock, remind, report, resolve
 from . import help as help_cmd
-from .base import MAX_COMMANDS, CommandCtx, CommandFailed, Outcome, Reply, comment_key
+from .base import MAX_COMMANDS, CommandCtx, CommandFailed, Outcome, Reply, commands_of, comment_key
 
 router = routing.Router()
 
@@ -45,7 +45,7 @@ async def run_thread_commands(event, ctx):
     thread = thread_from_event(event)
     if thread is None or await trust.is_tracking_repo(ctx.rt, thread.full_name):
         return  # in a tracking repository only the working group's desk answers
-    parsed = await offload.run(parse_commands, comment.body, THREAD_COMMANDS)  # never on the event loop
+    parsed = await commands_of(event, comment.body, THREAD_COMMANDS)  # never on the event loop
     if not parsed:
         return  # quoted or code-formatted commands cost nothing either
     gh = await ctx.gh()

@@ -7,11 +7,11 @@ import time
 import gidgethub
 from gidgethub import routing
 
-from app import incidents, offload, trust
-from app.commands import INCIDENT_COMMANDS, has_command_candidate, parse_commands
+from app import incidents, trust
+from app.commands import INCIDENT_COMMANDS, has_command_candidate
 from app.threads import comment_from_event, is_bot
 
-from .base import CommandCtx, Reply, comment_key
+from .base import CommandCtx, Reply, commands_of, comment_key
 from .commands import line_of, run_comment, run_one
 
 router = routing.Router()
@@ -46,7 +46,7 @@ async def desk_comment(event, ctx):
     tconfig = await ctx.rt.config.load(gh, owner, repo, ctx.installation_id)  # its own file over its org's
     if not tconfig["enabled"]:
         return
-    parsed = await offload.run(parse_commands, comment.body, INCIDENT_COMMANDS)
+    parsed = await commands_of(event, comment.body, INCIDENT_COMMANDS)
     if not parsed:
         return
     reply = Reply(comment_key(comment), gh, issue["comments_url"])

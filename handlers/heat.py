@@ -11,15 +11,15 @@ from typing import Any
 
 from gidgethub import routing
 
-from app import heat, incidents, offload, trust
-from app.commands import Command, has_command_candidate, parse_commands, without_lines
+from app import heat, incidents, trust
+from app.commands import Command, has_command_candidate, without_lines
 from app.config import DEFAULTS
 from app.durations import parse_duration
 from app.github import TransientError
 from app.threads import Comment, Thread, comment_from_event, is_bot, thread_from_event
 
 from . import lock, remind
-from .base import CommandCtx, CommandFailed
+from .base import CommandCtx, CommandFailed, commands_of
 
 router = routing.Router()
 log = logging.getLogger("conduct_bot.heat")
@@ -67,14 +67,14 @@ def _counting(key: str) -> asyncio.Lock:
     return lock
 
 
-async def heat_text(body: str | None) -> str | None:
+async def heat_text(event, body: str | None) -> str | None:
     """What of a comment counts toward heat: its text without its command lines (SPEC: a comment that
     holds a command still counts), so a command line under abuse hides nothing. A report's statement
     counts too: its evidence goes only to the private incident, and the public sees a generic reminder at
     most. None when nothing is left: a comment of nothing but commands."""
     if not has_command_candidate(body):
         return body
-    parsed = await offload.run(parse_commands, body)
+    parsed = await commands_of(event, body)
     if not parsed:
         return body
     text = without_lines(body, [item.line for item in parsed])
@@ -146,7 +146,7 @@ async def estimate(event, ctx):
     sender = event.data.get("sender") or {}
     if event.data.get("action") == "deleted" and is_bot(sender.get("login"), sender.get("type")):
         return  # the bot removing a report (or another bot tidying up) is not a person deleting in anger
-    text = await heat_text(comment.body)
+    text = await heat_text(event, comment.body)
     if text is None:
         return  # nothing but commands: moderation, not heat
     kind = {"opened": "created"}.get(event.data.get("action"), event.data.get("action"))

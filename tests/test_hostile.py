@@ -69,3 +69,30 @@ def test_a_parsing_process_that_dies_is_replaced():
         asyncio.run(offload.run(os._exit, 1))                     # the worker process dies mid-call
     parsed = asyncio.run(offload.run(parse_commands, LARGE["brackets"]))
     assert [c.name for c in parsed] == ["help"]
+
+
+def test_a_comment_is_parsed_once_per_delivery_for_every_handler_that_needs_it(monkeypatch):
+    """The command runner and the heat estimate share one parse of a (possibly hostile) comment."""
+    import asyncio
+
+    from gidgethub import sansio
+
+    from app import offload
+    from handlers.base import commands_of
+
+    calls = []
+
+    async def counting(fn, *args):
+        calls.append(args)
+        return fn(*args)
+
+    monkeypatch.setattr(offload, "run", counting)
+    event = sansio.Event({"action": "created"}, event="issue_comment", delivery_id="d1")
+    body = "[" * 5000 + "\n/coc-remind\n"
+
+    async def both():
+        return await asyncio.gather(commands_of(event, body), commands_of(event, body))
+
+    first, second = asyncio.run(both())
+    assert first == second and [c.name for c in first] == ["remind"]
+    assert len(calls) == 1
